@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from reviewer.catalog import Catalog
 from reviewer.changeset import ChangeSet
@@ -28,6 +29,8 @@ class ReviewResult:
     # Repo-relative path -> the text that was reviewed; reporters quote from it.
     sources: dict[str, str] = field(default_factory=dict)
     changeset: ChangeSet | None = None
+    # The repository root the paths are relative to (SARIF's %SRCROOT%).
+    root: Path | None = None
     files_reviewed: int = 0
     # None means never fail on findings (`--fail-on never`).
     fail_on: Severity | None = Severity.ERROR
