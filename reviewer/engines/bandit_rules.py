@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from functools import cache
 
 from reviewer.finding import Severity
@@ -15,7 +16,9 @@ _TITLE = re.compile(r"^\*\*B\d{3}:\s*(?P<title>.+?)\*\*$")
 @cache
 def bandit_rules() -> dict[str, RuleMeta]:
     try:
-        from bandit.core import extension_loader
+        with warnings.catch_warnings():  # stevedore's deprecation noise is not the user's concern
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from bandit.core import extension_loader
     except ImportError:  # the engine reports bandit missing when it runs; the catalog just lacks it
         return {}
     manager = extension_loader.MANAGER

@@ -1,0 +1,131 @@
+"""From every engine's raw findings to the ones worth showing, in a fixed order of steps:
+
+select/ignore → per-path ignores → diff filter → suppression comments → severity overrides →
+cross-engine dedupe (our rule beats bandit on the same lines and CWE) → exact dedupe.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Iterable
+
+from wcmatch import glob as wcglob
+
+from reviewer.changeset import ChangeSet
+from reviewer.config import Config
+from reviewer.diagnostics import PARSE_ERROR
+from reviewer.finding import Finding
+from reviewer.textutil import source_lines
+
+GLOB_FLAGS = wcglob.GLOBSTAR | wcglob.DOTGLOB
+SUPPRESSION = re.compile(r"(?:#|//|/\*)\s*review:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
+
+
+def path_matches(path: str, patterns: Iterable[str]) -> bool:
+    """Repo-relative glob match; `**` spans folders, and a pattern without `/` matches any folder."""
+    patterns = list(patterns)
+    if not patterns:
+        return False
+    expanded = [p if "/" in p else f"**/{p}" for p in patterns]
+    return wcglob.globmatch(path, expanded, flags=GLOB_FLAGS)
+
+
+def code_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:
+    select = tuple(select)
+    if select and not code.startswith(select):
+        return False
+    return not code.startswith(tuple(ignore))
+
+
+def is_diagnostic(finding: Finding) -> bool:
+    """The tool's own RVW diagnostics: about the review itself, so no diff filter applies."""
+    return finding.code.startswith("RVW")
+
+
+def keep_for_diff(finding: Finding, changeset: ChangeSet | None, mode: str) -> bool:
+    if changeset is None or mode == "nofilter" or is_diagnostic(finding):
+        return True
+    change = changeset.file(finding.path)
+    if change is None:
+        return False
+    if mode == "file":
+        return True
+    wanted = change.added_lines if mode == "added" else change.context_lines
+    return any(line in wanted for line in finding.lines)
+
+
+def suppressed_codes(lines: list[str], finding: Finding) -> set[str]:
+    """Codes named by `review: ignore[...]` on the finding's lines or the line just above."""
+    codes: set[str] = set()
+    first = max(finding.start.line - 1, 1)
+    for number in range(first, finding.lines.stop):
+        if number > len(lines):
+            break
+        for match in SUPPRESSION.finditer(lines[number - 1]):
+            codes.update(part.strip().upper() for part in match.group(1).split(",") if part.strip())
+    return codes
+
+
+def apply_filters(
+    findings: Iterable[Finding],
+    config: Config,
+    changeset: ChangeSet | None,
+    sources: dict[str, str],
+    filter_mode: str,
+) -> list[Finding]:
+    line_cache: dict[str, list[str]] = {}
+
+    def lines_of(path: str) -> list[str]:
+        if path not in line_cache:
+            line_cache[path] = source_lines(sources.get(path, ""))
+        return line_cache[path]
+
+    kept = []
+    for finding in findings:
+        if not code_selected(finding.code, config.select, config.ignore):
+            continue
+        if any(
+            finding.code.startswith(tuple(codes)) and path_matches(finding.path, [glob])
+            for glob, codes in config.per_path_ignores.items()
+        ):
+            continue
+        if not keep_for_diff(finding, changeset, filter_mode):
+            continue
+        if finding.code in suppressed_codes(lines_of(finding.path), finding):
+            continue
+        override = config.severity.get(finding.code)
+        if override is not None and override is not finding.severity:
+            finding = replace(finding, severity=override)
+        kept.append(finding)
+    return _dedupe(_drop_bandit_duplicates(kept))
+
+
+def _drop_bandit_duplicates(findings: list[Finding]) -> list[Finding]:
+    """Where our rule reports the same lines for the same CWE, bandit's finding adds nothing."""
+    ours = [f for f in findings if f.engine != "bandit" and f.cwe]
+
+    def covered(bandit_finding: Finding) -> bool:
+        return any(
+            other.path == bandit_finding.path
+            and set(other.cwe) & set(bandit_finding.cwe)
+            and set(other.lines) & set(bandit_finding.lines)
+            for other in ours
+        )
+
+    return [f for f in findings if f.engine != "bandit" or not covered(f)]
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop exact repeats, and keep one "does not parse" per file (the first engine's)."""
+    seen = set()
+    unique = []
+    for finding in findings:
+        if finding.code == PARSE_ERROR:
+            key: tuple = (finding.code, finding.path)
+        else:
+            key = (finding.code, finding.path, finding.start, finding.end, finding.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

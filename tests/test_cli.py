@@ -1,0 +1,274 @@
+"""End to end through the real command line, real git, and the real engines."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT, GitRepo
+
+SAFE_BASE = """\
+import sqlite3
+
+
+def count_users(conn):
+    return conn.execute("SELECT count(*) FROM users").fetchone()
+"""
+
+INJECTION = """\
+import sqlite3
+import subprocess
+
+
+def count_users(conn):
+    return conn.execute("SELECT count(*) FROM users").fetchone()
+
+
+def find_user(conn, name):
+    return conn.execute(f"SELECT * FROM users WHERE name = '{name}'").fetchall()
+
+
+def archive(path):
+    subprocess.run("tar czf backup.tgz " + path, shell=True)
+"""
+INJECTION_LINE = 10
+SHELL_LINE = 14
+NO_SEMGREP = "engines: {semgrep: {enabled: false}}\n"
+
+
+def review(repo: GitRepo | Path, *args: str, stdin: str | None = None, env: dict | None = None):
+    cwd = repo.path if isinstance(repo, GitRepo) else repo
+    completed = subprocess.run(
+        [sys.executable, "-m", "reviewer", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
+        timeout=240,
+    )
+    assert "Traceback" not in completed.stderr, completed.stderr
+    return completed
+
+
+def feature_repo(git_repo: GitRepo, config: str | None = NO_SEMGREP) -> GitRepo:
+    if config is not None:
+        git_repo.write(".reviewer.yml", config)
+    git_repo.write("app/db.py", SAFE_BASE)
+    git_repo.commit("base")
+    git_repo.git("checkout", "-q", "-b", "feature")
+    git_repo.write("app/db.py", INJECTION)
+    git_repo.commit("feature")
+    return git_repo
+
+
+def first_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if re.match(r"^[^ ].*:\d+:\d+: [A-Z]+\d+ ", line)]
+
+
+def test_review_diff_of_a_range_flags_changed_lines_only(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    completed = review(repo, "diff", "main...feature")
+    assert completed.returncode == 1, completed.stderr
+    lines = first_lines(completed.stdout)
+    assert any(line.startswith(f"app/db.py:{INJECTION_LINE}:") and " SQL001 " in line for line in lines), lines
+    assert any(line.startswith(f"app/db.py:{SHELL_LINE}:") and " B602 " in line for line in lines), lines
+    # The unchanged query on line 5 is never reported; bandit's B608 is dropped for our SQL001.
+    assert not any(line.startswith("app/db.py:5:") for line in lines)
+    assert not any(" B608 " in line for line in lines)
+    assert "see: review explain SQL001" in completed.stdout
+    assert "\x1b[" not in completed.stdout  # no colour when not on a terminal
+
+
+def test_range_is_reviewed_from_git_objects_without_checkout(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    repo.git("checkout", "-q", "main")
+    completed = review(repo, "diff", "main...feature", "--format", "json")
+    report = json.loads(completed.stdout)
+    assert {(f["code"], f["start"]["line"]) for f in report["findings"]} >= {("SQL001", INJECTION_LINE)}
+    assert (repo.path / "app/db.py").read_text() == SAFE_BASE  # nothing touched the checkout
+
+
+def test_default_range_is_working_tree_against_merge_base(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    repo.write("app/extra.py", "import os\n\ndef run(cmd):\n    os.system('ls ' + cmd)\n")  # untracked
+    completed = review(repo, "diff", "--format", "json")
+    codes = {(f["path"], f["code"], f["start"]["line"]) for f in json.loads(completed.stdout)["findings"]}
+    assert ("app/db.py", "SQL001", INJECTION_LINE) in codes
+    assert ("app/extra.py", "B605", 4) in codes
+
+
+def test_patch_from_stdin(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    repo.git("checkout", "-q", "main")
+    repo.write("app/db.py", INJECTION)
+    patch = repo.git("diff")
+    completed = review(repo, "diff", "--patch", "-", "--format", "json", stdin=patch)
+    findings = json.loads(completed.stdout)["findings"]
+    assert ("SQL001", INJECTION_LINE) in {(f["code"], f["start"]["line"]) for f in findings}
+
+
+def test_patch_that_does_not_match_the_working_tree_is_refused(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    patch = repo.git("diff", "main", "feature")
+    repo.git("checkout", "-q", "main")
+    completed = review(repo, "diff", "--patch", "-", stdin=patch)
+    assert completed.returncode == 2
+    assert completed.stderr.strip().startswith("review: error: the patch does not match the working tree at app/db.py:")
+
+
+def test_malformed_patch_is_a_usage_error(git_repo: GitRepo, tmp_path: Path) -> None:
+    repo = feature_repo(git_repo)
+    bad = tmp_path / "bad.patch"
+    bad.write_text("diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,5 +1,5 @@\n x\n")
+    completed = review(repo, "diff", "--patch", str(bad))
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("review: error: malformed diff")
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_check_reviews_whole_files(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    completed = review(repo, "check", "app", "--format", "json")
+    report = json.loads(completed.stdout)
+    assert ("app/db.py", "SQL001", INJECTION_LINE) in {(f["path"], f["code"], f["start"]["line"]) for f in report["findings"]}
+    assert completed.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["diff", "nope...feature"], "unknown revision 'nope'"),
+        (["diff", "--fail-on", "sometimes"], "invalid choice: 'sometimes'"),
+        (["diff", "--select", "ZZZ"], "unknown rule code 'ZZZ'"),
+        (["explain", "ZZZ999"], "unknown rule code 'ZZZ999'"),
+        (["check", "../outside"], "is outside the repository"),
+        (["check", "missing_dir"], "no such file or folder: missing_dir"),
+        (["diff", "--config", "missing.yml"], "config file not found: missing.yml"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(git_repo: GitRepo, args: list[str], message: str) -> None:
+    repo = feature_repo(git_repo)
+    (repo.path.parent / "outside").mkdir(exist_ok=True)
+    completed = review(repo, *args)
+    assert completed.returncode == 2, completed.stderr
+    assert message in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_bad_config_key_names_key_and_file(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo, config="fail_on: error\n")
+    completed = review(repo, "diff")
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == (
+        f"review: error: {repo.path / '.reviewer.yml'}: unknown key 'fail_on' (did you mean 'fail-on'?)"
+    )
+
+
+def test_missing_semgrep_is_an_engine_failure_exit_3(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo, config=None)
+    completed = review(repo, "diff", "main...feature", env={"BACKEND_REVIEWER_SEMGREP": "/nonexistent/semgrep"})
+    assert completed.returncode == 3  # 3 wins over the findings' 1
+    assert "engine semgrep failed" in completed.stdout
+    assert "SQL001" in completed.stdout  # the other engines still report
+
+
+def test_failing_semgrep_is_reported_not_silent(git_repo: GitRepo, tmp_path: Path) -> None:
+    fake = tmp_path / "semgrep"
+    fake.write_text("#!/bin/sh\necho 'semgrep-core: out of cheese' >&2\nexit 2\n")
+    fake.chmod(0o755)
+    repo = feature_repo(git_repo, config=None)
+    completed = review(repo, "diff", "main...feature", "--format", "json", env={"BACKEND_REVIEWER_SEMGREP": str(fake)})
+    report = json.loads(completed.stdout)
+    assert completed.returncode == 3
+    assert report["engine_failures"] == [{"engine": "semgrep", "message": "exited with code 2: semgrep-core: out of cheese"}]
+
+
+def test_unparsable_file_is_a_diagnostic_and_the_review_goes_on(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    repo.write("app/broken.py", "def handler(:\n    pass\n")
+    repo.commit("broken")
+    completed = review(repo, "diff", "main...feature", "--format", "json")
+    findings = {(f["path"], f["code"]) for f in json.loads(completed.stdout)["findings"]}
+    assert ("app/broken.py", "RVW001") in findings
+    assert ("app/db.py", "SQL001") in findings
+    assert completed.returncode == 1
+
+
+def test_binary_non_utf8_and_outside_symlink_files_are_noted_not_read(git_repo: GitRepo, tmp_path: Path) -> None:
+    repo = feature_repo(git_repo)
+    secret = tmp_path / "secret.py"
+    secret.write_text("import os\nos.system('rm -rf ' + input())\n")
+    repo.write("app/blob.py", b"\0\x01binary")
+    repo.write("app/latin.py", b"x = '\xe9'\n")
+    os.symlink(secret, repo.path / "app" / "leak.py")
+    completed = review(repo, "diff", "--format", "json")
+    findings = json.loads(completed.stdout)["findings"]
+    by_path = {f["path"]: f for f in findings if f["code"].startswith("RVW")}
+    assert by_path["app/latin.py"]["message"] == "not reviewed: not valid utf-8 text"
+    assert "app/leak.py" not in {f["path"] for f in findings if f["code"] != "RVW002"}
+    assert not any(f["path"] == "app/leak.py" and f["code"].startswith("B") for f in findings)
+
+
+def test_crashing_and_hanging_files_cost_only_themselves(git_repo: GitRepo) -> None:
+    pack = git_repo.path / "review_rules"
+    pack.mkdir(parents=True)
+    (pack / "trap.py").write_text(
+        "import os, time\n"
+        "import libcst as cst\n"
+        "from reviewer.cst_rule import CstRule, Valid, Invalid\n"
+        "class Trap(CstRule):\n"
+        "    code = 'TRP001'\n    name = 'trap'\n    summary = 's'\n    what = 'w'\n    why = 'y'\n"
+        "    VALID = [Valid('x = 1')]\n    INVALID = [Invalid('CRASH_ME', line=1)]\n"
+        "    def visit_Module(self, node):\n"
+        "        if 'CRASH_ME' in self.context.source: os._exit(7)\n"
+        "        if 'HANG_ME' in self.context.source: time.sleep(60)\n"
+    )
+    repo = feature_repo(
+        git_repo, config="rule-packs: [review_rules]\nengines: {libcst: {timeout-per-file: 3}, semgrep: {enabled: false}}\n"
+    )
+    repo.write("app/crash.py", "CRASH_ME = 1\n")
+    repo.write("app/hang.py", "HANG_ME = 1\n")
+    completed = review(repo, "diff", "--format", "json")
+    findings = json.loads(completed.stdout)["findings"]
+    messages = {f["path"]: f["message"] for f in findings if f["code"] == "RVW003"}
+    assert messages["app/crash.py"] == "the libcst worker died on this file (exit code 7)"
+    assert messages["app/hang.py"] == "libcst analysis ran past 3s on this file"
+    assert ("app/db.py", "SQL001") in {(f["path"], f["code"]) for f in findings}
+
+
+def test_output_file_formats_and_python_dash_m(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    completed = review(repo, "diff", "main...feature", "--format", "sarif", "--output", "out.sarif")
+    assert completed.stdout == ""
+    sarif = json.loads((repo.path / "out.sarif").read_text())
+    assert sarif["version"] == "2.1.0"
+    rule_ids = {result["ruleId"] for result in sarif["runs"][0]["results"]}
+    assert "SQL001" in rule_ids
+    github = review(repo, "diff", "main...feature", "--format", "github").stdout
+    assert f"::error file=app/db.py,line={INJECTION_LINE}," in github
+
+
+def test_fail_on_controls_the_exit_code(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    assert review(repo, "diff", "main...feature", "--fail-on", "never").returncode == 0
+    assert review(repo, "diff", "main...feature", "--select", "RVW").returncode == 0
+
+
+def test_rules_and_explain(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    rules = review(repo, "rules")
+    assert rules.returncode == 0
+    row = next(line for line in rules.stdout.splitlines() if line.startswith("SQL001 "))
+    assert "string-built-sql" in row and "error" in row and "libcst" in row
+    assert any(line.startswith("B608 ") for line in rules.stdout.splitlines())
+    explained = review(repo, "explain", "sql001")
+    assert explained.returncode == 0
+    for section in ("What it does", "Why is this bad?", "Example", "Use instead", "References"):
+        assert section in explained.stdout
