@@ -149,6 +149,23 @@ def test_fix_that_deletes_a_whole_line_shows_only_the_removed_line() -> None:
     assert lines[6] == "  = see: review explain LOG009"
 
 
+def test_fix_that_adds_lines_numbers_them_in_the_fixed_file() -> None:
+    fix = Fix(
+        "Run the write in a transaction",
+        (TextEdit(Position(5, 5), Position(5, 61), 'with cur.connection:\n        cur.execute("DELETE FROM users")'),),
+    )
+    result = result_of([finding("TXN001", 5, 5, 5, 61, fix=fix, message="write outside a transaction")],
+                       {"app/db.py": DB_SOURCE})
+
+    lines = render_text(result).splitlines()
+    assert lines[4:8] == [
+        "  = fix: Run the write in a transaction",
+        '5 -     cur.execute("SELECT * FROM users WHERE id = " + user_id)',
+        "5 +     with cur.connection:",
+        '6 +         cur.execute("DELETE FROM users")',
+    ]
+
+
 def test_finding_without_source_has_header_and_pointer_only() -> None:
     skipped = finding("RVW002", 1, 1, 1, 1, path="assets/big.bin", severity=Severity.NOTE, name="file-not-reviewed",
                       message="not reviewed: binary file", engine="reviewer")
@@ -187,6 +204,6 @@ def test_render_dispatches_by_format_name_and_rejects_unknown_ones() -> None:
 
     assert FORMATS == ("text", "json", "sarif", "github", "markdown")
     assert render("text", result) == "No findings in 3 files.\n"
-    assert render("markdown", result).startswith("## backend\\-reviewer\n")
+    assert render("markdown", result).startswith("## backend-reviewer\n")
     with pytest.raises(UsageError, match="unknown output format 'xml'; choose one of text, json, sarif, github, markdown"):
         render("xml", result)

@@ -3,8 +3,9 @@
 `rule_docs_markdown` and `rule_docs_text` are the one rendering of a rule's docs sections,
 shared by SARIF's `help`, `review explain` and the generated docs/rules/ pages.
 
-Messages and paths come from reviewed code and are escaped, so a `|` cannot break the table, a
-`<` cannot inject HTML and an `@name` in a message does not notify anyone.
+Messages and paths can quote reviewed code, so they are escaped to render as literal text: a `|`
+cannot break a table row, a `<` cannot inject HTML, a `[x](y)` makes no link, and an `@name`
+notifies no one.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from reviewer.rulemeta import RuleMeta
 MAX_MARKDOWN_CHARS = 65_000
 MAX_FAILURE_MESSAGE_CHARS = 2_000
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+# Markup that works anywhere in a line; `<`, `>` and `&` become entities instead.
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]|~])")
+# Markup that only works at the start of a line: headings, lists, setext underlines.
+_LINE_START_MARKER = re.compile(r"^([#+=-]|\d+(?=[.)]))")
 _MENTION = re.compile(r"@(?=\w)")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
@@ -43,11 +47,11 @@ def rule_docs_text(meta: RuleMeta) -> str:
     """The same sections as plain text, for terminals and SARIF's required `help.text`."""
     parts = []
     for title, body, is_code in _doc_sections(meta):
-        if is_code:
-            body = "\n".join(f"    {line}" if line else "" for line in body.split("\n"))
-        elif title == "References":
-            body = "\n".join(f"  - {ref}" for ref in body.split("\n"))
-        parts.append(f"{title}:\n{body}")
+        indent = "    " if is_code else "  "
+        if title == "References":
+            body = "\n".join(f"- {ref}" for ref in body.split("\n"))
+        indented = "\n".join(f"{indent}{line}" if line else "" for line in body.split("\n"))
+        parts.append(f"{title}\n{indented}")
     return "\n\n".join(parts) + "\n"
 
 
@@ -74,11 +78,16 @@ def _fenced(code: str, language: str) -> str:
 
 def escape_markdown(text: str) -> str:
     """Text that renders literally in a Markdown paragraph or table cell, on one line."""
-    text = _LINE_BREAKS.sub(" ", text)
-    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+    text = _INLINE_MARKUP.sub(r"\\\1", _LINE_BREAKS.sub(" ", text).strip())
+    text = _LINE_START_MARKER.sub(_escape_line_start, text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # A zero-width space after `@` keeps GitHub from turning `@name` into a notification.
     return _MENTION.sub("@\u200b", text)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    marker = match.group(1)
+    return marker + "\\" if marker[0].isdigit() else "\\" + marker
 
 
 def code_span(text: str) -> str:
