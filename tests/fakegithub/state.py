@@ -14,25 +14,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fakegithub import anchors
+from fakegithub.errors import ApiError, not_found
 from fakegithub.patches import Patch, parse_patch
 
 REVIEW_STATES = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
 MAX_BODY = 65536
-
-
-class ApiError(Exception):
-    """A refusal GitHub would answer with `status` and this JSON body."""
-
-    def __init__(self, status: int, message: str, errors: list[Any] | None = None, doc: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-        self.doc = doc
-
-
-def not_found() -> ApiError:
-    return ApiError(404, "Not Found")
 
 
 def now_iso() -> str:
@@ -99,6 +85,7 @@ class ReviewComment:
     body: str
     path: str
     commit_id: str
+    original_commit_id: str
     line: int | None
     side: str | None
     start_line: int | None
@@ -106,6 +93,7 @@ class ReviewComment:
     original_line: int | None
     original_start_line: int | None
     position: int | None
+    original_position: int | None
     diff_hunk: str
     subject_type: str
     in_reply_to: int | None
@@ -216,7 +204,21 @@ class State:
             self.repos[key] = Repo(self.user(owner), name, self.next_id("repo"))
         return self.repos[key]
 
-    def add_pull(self, full_name: str, number: int, files: list[PullFile], **details: Any) -> PullRequest:
+    def add_pull(
+        self,
+        full_name: str,
+        number: int,
+        files: list[PullFile],
+        *,
+        head_sha: str | None = None,
+        base_sha: str | None = None,
+        title: str | None = None,
+        body: str = "",
+        author: str = "dev-author",
+        head_ref: str | None = None,
+        base_ref: str | None = None,
+        head_repo: str | None = None,
+    ) -> PullRequest:
         repo = self.repo(full_name)
         pull_id = self.next_id("pull")
         pull = PullRequest(
@@ -224,21 +226,22 @@ class State:
             number=number,
             id=pull_id,
             node_id=f"PR_fake{pull_id}",
-            title=details.get("title", f"Change #{number}"),
-            body=details.get("body", ""),
-            user=self.user(details.get("author", "dev-author")),
-            head_ref=details.get("head_ref", f"feature-{number}"),
-            base_ref=details.get("base_ref", repo.default_branch),
-            head_repo=self.repo(details["head_repo"]) if details.get("head_repo") else repo,
-            commits=[details.get("head_sha") or _fake_sha(f"{full_name}#{number}:head")],
-            base_sha=details.get("base_sha") or _fake_sha(f"{full_name}#{number}:base"),
+            title=title or f"Change #{number}",
+            body=body,
+            user=self.user(author),
+            head_ref=head_ref or f"feature-{number}",
+            base_ref=base_ref or repo.default_branch,
+            head_repo=self.repo(head_repo) if head_repo else repo,
+            commits=[head_sha or _fake_sha(f"{full_name}#{number}:head")],
+            base_sha=base_sha or _fake_sha(f"{full_name}#{number}:base"),
             files=files,
         )
         self.pulls[(repo.full_name.lower(), number)] = pull
         return pull
 
     def push(self, pull: PullRequest, head_sha: str, files: list[PullFile]) -> None:
-        """A new head commit: comments whose line left the diff become outdated (`line` null)."""
+        """A new head commit. Comments whose line is still in the new diff move to it; the others
+        become outdated (`line` null). Unlike GitHub, line numbers are not re-mapped."""
         pull.commits.append(head_sha)
         pull.files = files
         for comment in pull.review_comments:
@@ -247,6 +250,8 @@ class State:
             pull_file = pull.file(comment.path)
             if pull_file is None or pull_file.parsed.find(comment.side or "RIGHT", comment.line) is None:
                 comment.line = comment.start_line = comment.position = None
+            else:
+                comment.commit_id = head_sha
 
     # ----- look-ups ----------------------------------------------------------------------
 
@@ -295,12 +300,15 @@ class State:
         body = payload.get("body", "")
         if event in ("COMMENT", "REQUEST_CHANGES") and not body:
             raise _unprocessable(f"Body is required when the review event is {event}")
-        _check_length(body)
+        if event is None and any(r.state == "PENDING" and r.user is user for r in pull.reviews):
+            raise _unprocessable("User can only have one pending review per pull request")
+        items = payload.get("comments", [])
+        for text in [body, *(item["body"] for item in items)]:
+            _check_length(text)
         commit_id = self._commit_of(pull, payload.get("commit_id"))
-        placements = anchors.place_review_comments(pull, payload.get("comments", []))
+        placements = anchors.place_review_comments(pull, items)
         review = self._new_review(pull, user, body, REVIEW_STATES.get(event or "", "PENDING"), commit_id)
-        for item, placement in zip(payload.get("comments", []), placements):
-            _check_length(item["body"])
+        for item, placement in zip(items, placements):
             self._add_comment(pull, review, user, item["body"], commit_id, placement, None)
         return review
 
@@ -380,6 +388,7 @@ class State:
             body=body,
             path=placement.path,
             commit_id=commit_id,
+            original_commit_id=commit_id,
             line=placement.line,
             side=placement.side,
             start_line=placement.start_line,
@@ -387,6 +396,7 @@ class State:
             original_line=placement.line,
             original_start_line=placement.start_line,
             position=placement.position,
+            original_position=placement.position,
             diff_hunk=placement.diff_hunk,
             subject_type=placement.subject_type,
             in_reply_to=reply_to,
