@@ -24,6 +24,8 @@ class Hunk:
     new_start: int
     new_length: int
     added: tuple[int, ...] = ()
+    # The text of each added line, parallel to `added`, without its line ending.
+    added_text: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def new_lines(self) -> range:
