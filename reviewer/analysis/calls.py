@@ -71,6 +71,17 @@ def literal_strings(node: cst.BaseExpression | None) -> tuple[str, ...] | None:
     return tuple(values)
 
 
+def literal_dict(node: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]:
+    """The entries of a dict display whose keys are string literals (other entries are left out)."""
+    entries: dict[str, cst.BaseExpression] = {}
+    if isinstance(node, cst.Dict):
+        for element in node.elements:
+            key = literal_string(element.key) if isinstance(element, cst.DictElement) else None
+            if key is not None:
+                entries[key] = element.value
+    return entries
+
+
 def literal_bool(node: cst.BaseExpression | None) -> bool | None:
     if isinstance(node, cst.Name) and node.value in ("True", "False"):
         return node.value == "True"

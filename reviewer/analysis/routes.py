@@ -88,12 +88,16 @@ ROUTER_CONSTRUCTORS = {
 }
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
-_ANY_METHOD_DECORATORS = {"route": ("GET",), "api_route": ("GET",)}
 
 # framework -> decorator attribute -> default methods (a `methods=` literal overrides them).
 ROUTE_DECORATORS: dict[str, dict[str, tuple[str, ...]]] = {
     "flask": {"route": ("GET",), **{verb: (verb.upper(),) for verb in HTTP_VERBS[:5]}},
-    "fastapi": {**_ANY_METHOD_DECORATORS, "websocket": ("WEBSOCKET",), **{v: (v.upper(),) for v in HTTP_VERBS}},
+    "fastapi": {
+        "route": ("GET",),
+        "api_route": ("GET",),
+        "websocket": ("WEBSOCKET",),
+        **{verb: (verb.upper(),) for verb in HTTP_VERBS},
+    },
     "starlette": {"route": ("GET",), "websocket_route": ("WEBSOCKET",)},
 }
 
@@ -114,6 +118,7 @@ ROUTE_CONSTRUCTORS = {
     "django.urls.path": ("django", ("route", "view")),
     "django.urls.re_path": ("django", ("route", "view")),
 }
+# Registering methods and route constructors (by qualified name) whose handler serves a websocket.
 _WEBSOCKET_REGISTRATIONS = {"add_api_websocket_route", "add_websocket_route", "starlette.routing.WebSocketRoute"}
 
 DJANGO_METHOD_DECORATORS = {
@@ -190,8 +195,15 @@ _MAX_BASE_DEPTH = 8
 class RouteIndex:
     """Answers `route_info(function_def)` for one file, caching what several functions share.
 
-    Build one per rule instance (`RouteIndex.for_rule(self)`) whose METADATA_DEPENDENCIES include
-    ROUTE_METADATA; metadata is only read when a function is asked about.
+    Build one per rule instance whose METADATA_DEPENDENCIES include ROUTE_METADATA; metadata is
+    only read when a function is asked about:
+
+        @cached_property
+        def routes(self) -> RouteIndex:
+            return RouteIndex.for_rule(self)
+
+        def visit_FunctionDef(self, node):
+            route = self.routes.route_info(node)
     """
 
     def __init__(self, get_metadata: GetMetadata, path: str, read_repo_file: RepoFileReader | None = None) -> None:
@@ -208,8 +220,7 @@ class RouteIndex:
         return cls(rule.get_metadata, rule.context.path, rule.context.read_repo_file)
 
     def route_info(self, node: cst.FunctionDef) -> RouteInfo | None:
-        parent = self._get_metadata(ParentNodeProvider, node, None)
-        owner = self._get_metadata(ParentNodeProvider, parent, None) if parent is not None else None
+        owner = self._owner(node)
         if isinstance(owner, cst.ClassDef):
             return self._view_method(node, owner)
         return (
@@ -218,30 +229,37 @@ class RouteIndex:
             or self._django_conventional_view(node, owner)
         )
 
+    def _owner(self, node: cst.FunctionDef) -> cst.CSTNode | None:
+        """The module, class or statement whose body holds `node`."""
+        parent = self._get_metadata(ParentNodeProvider, node, None)
+        if isinstance(parent, cst.IndentedBlock):
+            return self._get_metadata(ParentNodeProvider, parent, None)
+        return parent
+
     # --- functions registered by a decorator -------------------------------------------------
 
     def _decorated_route(self, node: cst.FunctionDef) -> RouteInfo | None:
         found: list[RouteInfo] = []
         for decorator in node.decorators:
-            route = self._route_from_decorator(decorator.decorator, kind="function")
+            route = self._route_from_decorator(decorator.decorator)
             if route is not None:
                 found.append(route)
         return _merge(found)
 
-    def _route_from_decorator(self, expression: cst.BaseExpression, kind: str) -> RouteInfo | None:
+    def _route_from_decorator(self, expression: cst.BaseExpression) -> RouteInfo | None:
         names = qualified_names(self._get_metadata, expression.func if isinstance(expression, cst.Call) else expression)
         for name, methods in DJANGO_METHOD_DECORATORS.items():
             if name in names:
-                return RouteInfo("django", methods, None, kind)
+                return RouteInfo("django", methods, None, "function")
         if not isinstance(expression, cst.Call):
             return None
         call = expression
         if DJANGO_METHODS_DECORATOR in names:
-            return RouteInfo("django", _upper(literal_strings(_first(call, "request_method_list"))), None, kind)
+            return RouteInfo("django", _upper(literal_strings(_first(call, "request_method_list"))), None, "function")
         if DRF_API_VIEW in names:
             methods_arg = _first(call, "http_method_names")
             methods = _upper(literal_strings(methods_arg)) if methods_arg is not None else ("GET",)
-            return RouteInfo("drf", methods, None, kind)
+            return RouteInfo("drf", methods, None, "function")
         if not isinstance(call.func, cst.Attribute):
             return None
         framework = self._router_framework(call.func.value)
@@ -250,7 +268,7 @@ class RouteIndex:
             return None
         methods_arg = keyword_arg(call, "methods")
         methods = _upper(literal_strings(methods_arg)) if methods_arg is not None else defaults
-        return RouteInfo(framework, methods, literal_string(_first(call, "rule", "path")), kind)
+        return RouteInfo(framework, methods, literal_string(_first(call, "rule", "path")), "function")
 
     # --- functions registered by passing them to a router -------------------------------------
 
@@ -452,23 +470,23 @@ def _imported_name(import_from: cst.ImportFrom, local_name: str) -> str | None:
 
 
 def _module_files(current: PurePosixPath, import_from: cst.ImportFrom) -> list[str]:
-    """Repository paths the imported module may live at (relative: exact; absolute: per ancestor)."""
+    """Repository paths the imported module may live at: relative imports resolve exactly,
+    absolute ones are tried under each folder above the importing file, nearest first."""
     module = cst.Module([]).code_for_node(import_from.module) if import_from.module else ""
     parts = [part for part in module.split(".") if part]
+    parents = list(current.parents)
     if import_from.relative:
-        base = current.parent
-        for _ in range(len(import_from.relative) - 1):
-            base = base.parent
-        roots = [base]
+        level = len(import_from.relative)
+        roots = parents[level - 1 : level]
     else:
-        roots = [current.parents[i] for i in range(len(current.parents))]
+        roots = parents
     candidates = []
     for root in roots:
-        target = root.joinpath(*parts) if parts else root
+        target = root.joinpath(*parts)
         if parts:
-            candidates.append(str(target.with_suffix(".py")) if target.name else "")
+            candidates.append(str(target.with_suffix(".py")))
         candidates.append(str(target / "__init__.py"))
-    return [c.removeprefix("./") for c in candidates if c]
+    return candidates
 
 
 def _registration(

@@ -1,0 +1,384 @@
+"""Django and Alembic migration files, read as the schema operations they run on the database.
+
+The MIG rules all ask the same questions of a file — is it a migration, which operations run
+forward, on which tables, and which of those tables the same migration creates (changes to a
+brand-new, empty table are safe) — so the file is read here once per rule, by qualified names:
+
+- Django: a file under a `migrations/` folder with a `Migration(django.db.migrations.Migration)`
+  class; its `operations` list, with `SeparateDatabaseAndState.database_operations` flattened in
+  and its `state_operations` left out (they never touch the database).
+- Alembic: a file with a module-level `upgrade()` (or `upgrade_<engine>()`) calling
+  `alembic.op.*`; the calls in those functions, including `batch_op.*` inside
+  `with op.batch_alter_table(...) as batch_op:` (bound to that table). `downgrade()` is kept
+  aside: undoing the upgrade is its job, so it is not judged like forward operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Mapping
+
+import libcst as cst
+
+from reviewer.analysis.calls import (
+    GetMetadata,
+    bind_arguments,
+    keyword_arg,
+    literal_bool,
+    literal_string,
+    positional_args,
+    qualified_names,
+)
+
+DJANGO_MIGRATION_BASES = {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
+DJANGO_OPERATION_MODULES = ("django.db.migrations.", "django.contrib.postgres.operations.")
+
+# Django operation -> its parameters in order (keywords are bound whatever the operation).
+DJANGO_OPERATION_PARAMS: dict[str, tuple[str, ...]] = {
+    "CreateModel": ("name", "fields", "options", "bases", "managers"),
+    "DeleteModel": ("name",),
+    "RenameModel": ("old_name", "new_name"),
+    "AlterModelTable": ("name", "table"),
+    "AlterUniqueTogether": ("name", "unique_together"),
+    "AlterIndexTogether": ("name", "index_together"),
+    "AddField": ("model_name", "name", "field", "preserve_default"),
+    "AlterField": ("model_name", "name", "field", "preserve_default"),
+    "RemoveField": ("model_name", "name"),
+    "RenameField": ("model_name", "old_name", "new_name"),
+    "AddIndex": ("model_name", "index"),
+    "AddIndexConcurrently": ("model_name", "index"),
+    "RemoveIndex": ("model_name", "name"),
+    "RemoveIndexConcurrently": ("model_name", "name"),
+    "AddConstraint": ("model_name", "constraint"),
+    "RunSQL": ("sql", "reverse_sql", "state_operations", "hints", "elidable"),
+    "RunPython": ("code", "reverse_code", "atomic", "hints", "elidable"),
+    "SeparateDatabaseAndState": ("database_operations", "state_operations"),
+}
+
+# Alembic `op.<name>` -> its parameters in order. The batch form (`batch_op.<name>`) takes the
+# same ones without the table, which comes from `batch_alter_table(...)`.
+ALEMBIC_OPERATION_PARAMS: dict[str, tuple[str, ...]] = {
+    "add_column": ("table_name", "column"),
+    "drop_column": ("table_name", "column_name"),
+    "alter_column": ("table_name", "column_name"),
+    "create_table": ("table_name",),
+    "drop_table": ("table_name",),
+    "rename_table": ("old_table_name", "new_table_name"),
+    "create_index": ("index_name", "table_name", "columns"),
+    "drop_index": ("index_name", "table_name"),
+    "create_foreign_key": ("constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"),
+    "create_unique_constraint": ("constraint_name", "table_name", "columns"),
+    "create_primary_key": ("constraint_name", "table_name", "columns"),
+    "execute": ("sqltext",),
+}
+ALEMBIC_TABLE_PARAMS = ("table_name", "source_table", "old_table_name")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One schema operation: `args` are bound to the operation's parameter names.
+
+    `table` is the table (Alembic) or lower-cased model name (Django) it works on, if literal.
+    `autocommit` is true for an Alembic call inside `with op.get_context().autocommit_block():`.
+    """
+
+    name: str
+    call: cst.Call
+    args: Mapping[str, cst.BaseExpression]
+    table: str | None = None
+    autocommit: bool = False
+
+    def arg(self, name: str) -> cst.BaseExpression | None:
+        return self.args.get(name)
+
+    def string(self, name: str) -> str | None:
+        return literal_string(self.args.get(name))
+
+
+@dataclass(frozen=True)
+class DjangoMigration:
+    class_def: cst.ClassDef
+    atomic: bool | None  # None when `atomic = ...` is not a literal
+    operations: tuple[Operation, ...]
+    created_models: frozenset[str] = field(default_factory=frozenset)
+
+    def creates(self, model: str | None) -> bool:
+        return model is not None and model.lower() in self.created_models
+
+
+@dataclass(frozen=True)
+class AlembicMigration:
+    upgrades: tuple[cst.FunctionDef, ...]
+    downgrade: cst.FunctionDef | None
+    operations: tuple[Operation, ...]
+    created_tables: frozenset[str] = field(default_factory=frozenset)
+
+    def creates(self, table: str | None) -> bool:
+        return table is not None and table in self.created_tables
+
+
+Migration = DjangoMigration | AlembicMigration
+
+
+def should_check_migrations(source: str) -> bool:
+    """Cheap text pre-check shared by the MIG rules."""
+    return "migrations" in source or "alembic" in source
+
+
+def read_migration(module: cst.Module, path: str, get_metadata: GetMetadata) -> Migration | None:
+    return read_django_migration(module, path, get_metadata) or read_alembic_migration(module, get_metadata)
+
+
+def read_migration_for(rule) -> Migration | None:
+    """The migration a CstRule is looking at (its module, path and metadata), or None."""
+    return read_migration(rule.module, rule.context.path, rule.get_metadata)
+
+
+# --- Django ------------------------------------------------------------------------------------
+
+
+def read_django_migration(module: cst.Module, path: str, get_metadata: GetMetadata) -> DjangoMigration | None:
+    if "migrations" not in PurePosixPath(path).parts[:-1]:
+        return None
+    for statement in module.body:
+        if isinstance(statement, cst.ClassDef) and statement.name.value == "Migration":
+            if any(DJANGO_MIGRATION_BASES & qualified_names(get_metadata, base.value) for base in statement.bases):
+                return _django_migration(statement, get_metadata)
+    return None
+
+
+def _django_migration(class_def: cst.ClassDef, get_metadata: GetMetadata) -> DjangoMigration:
+    attributes = class_attributes(class_def)
+    atomic_value = attributes.get("atomic")
+    atomic = True if atomic_value is None else literal_bool(atomic_value)
+    operations = tuple(_django_operations(attributes.get("operations"), get_metadata))
+    created = frozenset(op.table for op in operations if op.name == "CreateModel" and op.table)
+    return DjangoMigration(class_def, atomic, operations, created)
+
+
+def _django_operations(listing: cst.BaseExpression | None, get_metadata: GetMetadata):
+    if not isinstance(listing, (cst.List, cst.Tuple)):
+        return
+    for element in listing.elements:
+        call = element.value
+        name = django_operation_name(call, get_metadata) if isinstance(call, cst.Call) else None
+        if name is None:
+            continue
+        args = bind_arguments(call, DJANGO_OPERATION_PARAMS.get(name, ()))
+        if name == "SeparateDatabaseAndState":
+            yield from _django_operations(args.get("database_operations"), get_metadata)
+            continue
+        yield Operation(name, call, args, _django_model(name, args))
+
+
+def django_operation_name(call: cst.Call, get_metadata: GetMetadata) -> str | None:
+    for name in qualified_names(get_metadata, call.func):
+        if name.startswith(DJANGO_OPERATION_MODULES):
+            return name.rsplit(".", 1)[1]
+    return None
+
+
+def _django_model(name: str, args: Mapping[str, cst.BaseExpression]) -> str | None:
+    params = DJANGO_OPERATION_PARAMS.get(name, ())
+    for key in ("model_name", "old_name" if name == "RenameModel" else "name"):
+        if key in params:
+            model = literal_string(args.get(key))
+            return model.lower() if model else None
+    return None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A Django model field written in a migration: `models.CharField(max_length=10)`."""
+
+    class_name: str
+    call: cst.Call
+    keywords: Mapping[str, cst.BaseExpression]
+
+    def flag(self, name: str) -> bool | None:
+        """A boolean option as written; None when absent or not a literal."""
+        return literal_bool(self.keywords.get(name))
+
+
+def django_field(node: cst.BaseExpression | None, get_metadata: GetMetadata) -> FieldSpec | None:
+    """The field if `node` constructs one of Django's own field classes (others are unknown)."""
+    if not isinstance(node, cst.Call):
+        return None
+    for name in qualified_names(get_metadata, node.func):
+        if name.startswith("django."):
+            keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+            return FieldSpec(name.rsplit(".", 1)[1], node, keywords)
+    return None
+
+
+def created_model_fields(operation: Operation) -> list[tuple[str, cst.BaseExpression]]:
+    """The (name, field expression) pairs of a CreateModel's `fields` list."""
+    listing = operation.arg("fields")
+    pairs = []
+    if isinstance(listing, (cst.List, cst.Tuple)):
+        for element in listing.elements:
+            pair = element.value
+            if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                name = literal_string(pair.elements[0].value)
+                if name is not None:
+                    pairs.append((name, pair.elements[1].value))
+    return pairs
+
+
+def class_attributes(class_def: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    """Simple `name = value` assignments in a class body (the last one wins)."""
+    attributes: dict[str, cst.BaseExpression] = {}
+    body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            attributes[target.target.value] = small.value
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value:
+                    attributes[small.target.value] = small.value
+    return attributes
+
+
+# --- Alembic -----------------------------------------------------------------------------------
+
+
+def read_alembic_migration(module: cst.Module, get_metadata: GetMetadata) -> AlembicMigration | None:
+    upgrades: list[cst.FunctionDef] = []
+    downgrade = None
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef):
+            name = statement.name.value
+            if name == "upgrade" or name.startswith("upgrade_"):
+                upgrades.append(statement)
+            elif name == "downgrade":
+                downgrade = statement
+    operations: list[Operation] = []
+    for function in upgrades:
+        collector = _AlembicOperationCollector(get_metadata)
+        function.body.visit(collector)
+        operations.extend(collector.operations)
+    if not operations:
+        return None
+    created = frozenset(op.table for op in operations if op.name == "create_table" and op.table)
+    return AlembicMigration(tuple(upgrades), downgrade, tuple(operations), created)
+
+
+class _AlembicOperationCollector(cst.CSTVisitor):
+    """Collects `op.*` and batch `batch_op.*` calls of one function body, in source order."""
+
+    def __init__(self, get_metadata: GetMetadata) -> None:
+        super().__init__()
+        self.get_metadata = get_metadata
+        self.operations: list[Operation] = []
+        # One entry per enclosing `with`: (batch alias -> table, is an autocommit block).
+        self.blocks: list[tuple[dict[str, str | None], bool]] = []
+
+    def visit_With(self, node: cst.With) -> None:
+        aliases: dict[str, str | None] = {}
+        autocommit = False
+        for item in node.items:
+            call = item.item
+            if not isinstance(call, cst.Call):
+                continue
+            if self._op_name(call) == "batch_alter_table" and item.asname and isinstance(item.asname.name, cst.Name):
+                aliases[item.asname.name.value] = literal_string(_first_arg(call, "table_name"))
+            autocommit = autocommit or _is_autocommit_block(call, self.get_metadata)
+        self.blocks.append((aliases, autocommit))
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self.blocks.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = self._op_name(node)
+        if name in ALEMBIC_OPERATION_PARAMS:
+            args = bind_arguments(node, ALEMBIC_OPERATION_PARAMS[name])
+            table = next((literal_string(args[p]) for p in ALEMBIC_TABLE_PARAMS if p in args), None)
+            self._add(name, node, args, table)
+            return
+        func = node.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+            return
+        method = func.attr.value
+        for aliases, _autocommit in reversed(self.blocks):
+            if func.value.value in aliases and method in ALEMBIC_OPERATION_PARAMS:
+                params = tuple(p for p in ALEMBIC_OPERATION_PARAMS[method] if p not in ALEMBIC_TABLE_PARAMS)
+                self._add(method, node, bind_arguments(node, params), aliases[func.value.value])
+                return
+
+    def _add(self, name: str, call: cst.Call, args: dict[str, cst.BaseExpression], table: str | None) -> None:
+        autocommit = any(flag for _aliases, flag in self.blocks)
+        self.operations.append(Operation(name, call, args, table, autocommit))
+
+    def _op_name(self, call: cst.Call) -> str | None:
+        for name in qualified_names(self.get_metadata, call.func):
+            if name.startswith("alembic.op."):
+                return name[len("alembic.op.") :]
+        return None
+
+
+def _is_autocommit_block(call: cst.Call, get_metadata: GetMetadata) -> bool:
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "autocommit_block"
+        and isinstance(func.value, cst.Call)
+        and "alembic.op.get_context" in qualified_names(get_metadata, func.value.func)
+    )
+
+
+def _first_arg(call: cst.Call, keyword: str) -> cst.BaseExpression | None:
+    positionals = positional_args(call)
+    return positionals[0] if positionals else keyword_arg(call, keyword)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A SQLAlchemy `Column(...)` in a migration: its name, options and schema items."""
+
+    call: cst.Call
+    name: str | None
+    keywords: Mapping[str, cst.BaseExpression]
+    items: frozenset[str]  # SQLAlchemy constructs passed positionally: ForeignKey, Identity, ...
+
+    def flag(self, name: str) -> bool | None:
+        return literal_bool(self.keywords.get(name))
+
+
+def sqlalchemy_name(node: cst.BaseExpression, get_metadata: GetMetadata) -> str | None:
+    """`sa.Column` -> "Column" when the name comes from SQLAlchemy (any submodule)."""
+    target = node.func if isinstance(node, cst.Call) else node
+    for name in qualified_names(get_metadata, target):
+        if name.startswith("sqlalchemy."):
+            return name.rsplit(".", 1)[1]
+    return None
+
+
+def column_spec(node: cst.BaseExpression | None, get_metadata: GetMetadata) -> ColumnSpec | None:
+    if not isinstance(node, cst.Call) or sqlalchemy_name(node, get_metadata) != "Column":
+        return None
+    positionals = positional_args(node)
+    name = literal_string(positionals[0]) if positionals else None
+    keywords = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+    items = frozenset(
+        item for value in positionals if isinstance(value, cst.Call) and (item := sqlalchemy_name(value, get_metadata))
+    )
+    return ColumnSpec(node, name, keywords, items)
+
+
+def table_columns(operation: Operation, get_metadata: GetMetadata) -> list[ColumnSpec]:
+    """The columns a `create_table` defines (its positional arguments after the table name)."""
+    return [spec for value in positional_args(operation.call)[1:] if (spec := column_spec(value, get_metadata))]
+
+
+def table_constructs(operation: Operation, get_metadata: GetMetadata) -> list[tuple[str, cst.Call]]:
+    """The table-level constructs of a `create_table`: ("Index", call), ("UniqueConstraint", call)..."""
+    constructs = []
+    for value in positional_args(operation.call)[1:]:
+        if isinstance(value, cst.Call):
+            name = sqlalchemy_name(value, get_metadata)
+            if name and name != "Column":
+                constructs.append((name, value))
+    return constructs

@@ -1,0 +1,325 @@
+"""Reading migrations: operations per tool, the project's database, and a Django field's history."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, QualifiedNameProvider
+
+from reviewer.analysis.dialect import MYSQL, POSTGRESQL, SQLITE, project_database
+from reviewer.analysis.migration_history import FieldDefinition, previous_field
+from reviewer.analysis.migrations import AlembicMigration, DjangoMigration, read_migration
+from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
+from reviewer.engines.cst_engine import analyze_source
+from reviewer.finding import Severity
+
+
+class _MigrationReader(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.migration = None
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self.migration = read_migration(node, self.path, self.get_metadata)
+        return False
+
+
+def migration_of(source: str, path: str):
+    reader = _MigrationReader(path)
+    MetadataWrapper(cst.parse_module(textwrap.dedent(source))).visit(reader)
+    return reader.migration
+
+
+def reader_of(files: dict[str, str]):
+    texts = {path: textwrap.dedent(text) for path, text in files.items()}
+    return texts.get
+
+
+# --- operations --------------------------------------------------------------------------------
+
+DJANGO_MIGRATION = """
+    from django.db import migrations as m, models
+
+    class Migration(m.Migration):
+        atomic = False
+        operations = [
+            m.CreateModel(name="Coupon", fields=[("id", models.AutoField(primary_key=True))]),
+            m.SeparateDatabaseAndState(
+                database_operations=[m.RunSQL("ALTER TABLE shop_order DROP COLUMN x", m.RunSQL.noop)],
+                state_operations=[m.RemoveField("order", "x")],
+            ),
+            m.AddField(model_name="Order", name="note", field=models.TextField(null=True)),
+        ]
+"""
+
+
+def test_django_operations_flatten_database_operations_and_skip_state_only_ones() -> None:
+    migration = migration_of(DJANGO_MIGRATION, "shop/migrations/0002_x.py")
+    assert isinstance(migration, DjangoMigration)
+    assert [(op.name, op.table) for op in migration.operations] == [
+        ("CreateModel", "coupon"),
+        ("RunSQL", None),
+        ("AddField", "order"),
+    ]
+    assert migration.atomic is False
+    assert migration.created_models == frozenset({"coupon"})
+    assert migration.operations[2].string("name") == "note"
+
+
+def test_a_migration_class_outside_a_migrations_folder_is_not_a_migration() -> None:
+    assert migration_of(DJANGO_MIGRATION, "shop/schema_steps.py") is None
+
+
+def test_non_literal_atomic_is_unknown() -> None:
+    source = DJANGO_MIGRATION.replace("atomic = False", "atomic = settings.ATOMIC")
+    assert migration_of(source, "shop/migrations/0002_x.py").atomic is None
+
+
+def test_alembic_operations_bind_batch_calls_and_autocommit_blocks() -> None:
+    migration = migration_of(
+        """
+        from alembic import op as alembic_op
+        import sqlalchemy as sa
+
+        def upgrade_engine1():
+            with alembic_op.batch_alter_table("account") as batch:
+                batch.drop_column("nickname")
+                batch.create_index("ix_account_email", ["email"])
+            with alembic_op.get_context().autocommit_block():
+                alembic_op.create_index("ix_a", "audit", ["at"], postgresql_concurrently=True)
+
+        def downgrade():
+            alembic_op.drop_table("audit")
+        """,
+        "anywhere/revision.py",
+    )
+    assert isinstance(migration, AlembicMigration)
+    summary = [(op.name, op.table, sorted(op.args), op.autocommit) for op in migration.operations]
+    assert summary == [
+        ("drop_column", "account", ["column_name"], False),
+        ("create_index", "account", ["columns", "index_name"], False),
+        ("create_index", "audit", ["columns", "index_name", "postgresql_concurrently", "table_name"], True),
+    ]
+    assert migration.downgrade is not None and migration.downgrade.name.value == "downgrade"
+
+
+def test_op_lookalikes_are_not_alembic_operations() -> None:
+    source = """
+        import ops as op
+
+        def upgrade():
+            op.drop_column("account", "nickname")
+    """
+    assert migration_of(source, "alembic/versions/a1.py") is None
+
+
+# --- which database ----------------------------------------------------------------------------
+
+SETTINGS_PACKAGE = {
+    "src/manage.py": """
+        import os
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    """,
+    "src/config/settings/production.py": """
+        from .base import *  # noqa
+        DEBUG = False
+    """,
+    "src/config/settings/base.py": """
+        DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "shop"}}
+    """,
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "files", "expected"),
+    [
+        pytest.param("src/shop/migrations/0002.py", "", SETTINGS_PACKAGE, POSTGRESQL, id="settings-via-manage-py-star-import"),
+        pytest.param(
+            "app/migrations/0002.py",
+            "from django.contrib.postgres.operations import AddIndexConcurrently",
+            {},
+            POSTGRESQL,
+            id="postgres-only-import-in-the-file",
+        ),
+        pytest.param(
+            "db/alembic/versions/a1.py",
+            "",
+            {"db/alembic.ini": "[alembic]\nsqlalchemy.url = mysql+pymysql://u@h/db\n"},
+            MYSQL,
+            id="alembic-ini-url",
+        ),
+        pytest.param(
+            "app/migrations/0002.py",
+            "",
+            {"requirements.txt": "Django==5.0\npsycopg2-binary==2.9.9\n"},
+            POSTGRESQL,
+            id="driver-in-requirements",
+        ),
+        pytest.param(
+            "app/migrations/0002.py",
+            "",
+            {
+                "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")',
+                "site/settings.py": 'ENGINE = "django.db.backends.sqlite3"',
+                "requirements.txt": "psycopg2\n",
+            },
+            SQLITE,
+            id="settings-beat-requirements",
+        ),
+        pytest.param(
+            "app/migrations/0002.py",
+            "",
+            {
+                "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")',
+                "site/settings.py": 'A = "django.db.backends.sqlite3"\nB = "django.db.backends.postgresql"\n',
+            },
+            None,
+            id="two-databases-named-is-unknown",
+        ),
+        pytest.param("app/migrations/0002.py", "", {}, None, id="nothing-known"),
+    ],
+)
+def test_project_database(path: str, source: str, files: dict[str, str], expected: str | None) -> None:
+    assert project_database(path, source, reader_of(files)) == expected
+
+
+# --- a Django field's history ------------------------------------------------------------------
+
+INITIAL = """
+    from django.db import migrations, models
+
+    class Migration(migrations.Migration):
+        operations = [
+            migrations.CreateModel(name="Order", fields=[("amount", models.IntegerField(db_index=True))]),
+        ]
+"""
+RENAME = """
+    from django.db import migrations
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0001_initial"), ("auth", "0001_initial")]
+        operations = [migrations.RenameField("order", "amount", "total")]
+"""
+CURRENT = """
+    from django.db import migrations, models
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0002_rename")]
+        operations = [
+            migrations.AlterField("order", "total", models.BigIntegerField()),
+        ]
+"""
+
+
+def test_previous_field_follows_dependencies_and_renames() -> None:
+    files = {"shop/migrations/0001_initial.py": INITIAL, "shop/migrations/0002_rename.py": RENAME}
+    found = previous_field(reader_of(files), "shop/migrations/0003_total.py", textwrap.dedent(CURRENT), "Order", "total", 7)
+    assert found == FieldDefinition("IntegerField", (("db_index", True),), frozenset({"db_index"}))
+
+
+def test_previous_field_sees_earlier_operations_of_the_same_file() -> None:
+    source = CURRENT.replace(
+        "operations = [",
+        'operations = [\n            migrations.AddField("order", "total", models.FloatField(null=True)),',
+    )
+    found = previous_field(reader_of({}), "shop/migrations/0003_total.py", textwrap.dedent(source), "order", "total", 8)
+    assert found is not None and found.class_name == "FloatField" and found.option("null") is True
+
+
+def test_previous_field_is_unknown_when_a_dependency_is_missing() -> None:
+    files = {"shop/migrations/0002_rename.py": RENAME}
+    assert previous_field(reader_of(files), "shop/migrations/0003_total.py", textwrap.dedent(CURRENT), "order", "total", 7) is None
+
+
+def test_previous_field_is_unknown_when_merged_branches_disagree() -> None:
+    branch_a = """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = [migrations.AlterField("order", "amount", models.CharField(max_length=9))]
+    """
+    branch_b = """
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0001_initial")]
+            operations = []
+    """
+    merge = """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            dependencies = [("shop", "0002_a"), ("shop", "0002_b")]
+            operations = [migrations.AlterField("order", "amount", models.TextField())]
+    """
+    files = {
+        "shop/migrations/0001_initial.py": INITIAL,
+        "shop/migrations/0002_a.py": branch_a,
+        "shop/migrations/0002_b.py": branch_b,
+    }
+    assert previous_field(reader_of(files), "shop/migrations/0003_merge.py", textwrap.dedent(merge), "order", "amount", 6) is None
+
+
+# --- severities the examples cannot show -------------------------------------------------------
+
+
+def _rule(file_name: str):
+    return load_cst_rule_classes(builtin_pack_dir() / "python" / "migrations" / file_name)[0]
+
+
+ADD_INDEX = """
+    from django.db import migrations, models
+
+    class Migration(migrations.Migration):
+        operations = [migrations.AddIndex("order", models.Index(fields=["created"], name="order_created"))]
+"""
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param({"requirements.txt": "psycopg[binary]>=3\n"}, [(5, Severity.WARNING)], id="postgresql"),
+        pytest.param({}, [(5, Severity.NOTE)], id="unknown-database"),
+        pytest.param({"requirements.txt": "mysqlclient\n"}, [], id="mysql"),
+    ],
+)
+def test_index_without_concurrently_severity_follows_the_database(files: dict[str, str], expected: list) -> None:
+    findings = analyze_source(
+        [_rule("index_created_without_concurrently.py")],
+        "shop/migrations/0005_order_created.py",
+        textwrap.dedent(ADD_INDEX),
+        {},
+        reader_of(files),
+    )
+    assert [(f.start.line, f.severity) for f in findings] == expected
+    if expected and expected[0][1] is Severity.NOTE:
+        assert findings[0].message.endswith("(if this project runs on PostgreSQL)")
+
+
+def test_concurrent_index_in_atomic_migration_is_an_error() -> None:
+    source = """
+        from django.contrib.postgres.operations import AddIndexConcurrently
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            operations = [AddIndexConcurrently("order", models.Index(fields=["created"], name="order_created"))]
+    """
+    findings = analyze_source(
+        [_rule("index_created_without_concurrently.py")], "shop/migrations/0005_x.py", textwrap.dedent(source)
+    )
+    assert [(f.code, f.start.line, f.severity) for f in findings] == [("MIG002", 6, Severity.ERROR)]
+    assert "set `atomic = False`" in findings[0].message
+
+
+def test_every_migration_rule_is_quiet_on_an_ordinary_module() -> None:
+    pack = builtin_pack_dir() / "python" / "migrations"
+    rules = [rule for path in sorted(pack.glob("*.py")) for rule in load_cst_rule_classes(path)]
+    assert sorted(rule.code for rule in rules) == ["MIG001", "MIG002", "MIG003", "MIG004", "MIG005", "MIG006"]
+    source = "from django.db import migrations\n\ndef helper(op):\n    return migrations.RemoveField('a', 'b')\n"
+    assert analyze_source(rules, "shop/utils.py", source) == []
