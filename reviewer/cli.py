@@ -16,10 +16,10 @@ from reviewer.catalog import Catalog, load_catalog
 from reviewer.config import FAIL_ON_CHOICES, FILTER_MODES, Config, check_codes, load_config
 from reviewer.errors import EXIT_ENGINE, EXIT_OK, EXIT_USAGE, ReviewerError, UsageError
 from reviewer.discovery import files_under
+from reviewer.docs_gen import rule_page
 from reviewer.patch_check import check_patch_matches
 from reviewer.progress import Progress
 from reviewer.report import FORMATS, render
-from reviewer.report.markdown import rule_docs_markdown
 from reviewer.runner import ReviewTarget, review
 from reviewer.sources import CommitSource, WorktreeSource
 
@@ -235,7 +235,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     meta = catalog.get(args.code.upper())
     if meta is None:
         raise UsageError(f"unknown rule code '{args.code}' (see `review rules`)")
-    print(rule_docs_markdown(meta))
+    print(rule_page(meta), end="")
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ range is reviewed without checking it out). Nothing read here is ever executed o
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from reviewer.diagnostics import FILE_SKIPPED, diagnostic
 from reviewer.finding import Finding
 
 BINARY_SNIFF_BYTES = 8000
+CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ def decode_source(path: str, data: bytes) -> str:
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         except SyntaxError as error:
+            if not CODING_COOKIE.search(b"\n".join(data.split(b"\n", 2)[:2])):
+                raise ValueError("not valid utf-8 text") from error
             raise ValueError(f"bad encoding declaration: {error.msg}") from error
     else:
         encoding = "utf-8-sig"
