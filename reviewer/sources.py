@@ -66,9 +66,16 @@ class _Source:
         raise NotImplementedError
 
     def read_text(self, path: str) -> str | None:
-        """One repository file for a rule that needs context (e.g. Django settings); None if unusable."""
-        source = self.read([path]).files.get(path)
-        return source.text if source else None
+        """One repository file for a rule that needs context (e.g. Django settings); None if unusable.
+
+        Rules ask for the same few files (settings, earlier migrations) for every file they check,
+        so answers are cached per source object (each worker process has its own copy).
+        """
+        cache = self.__dict__.setdefault("_text_cache", {})
+        if path not in cache:
+            source = self.read([path]).files.get(path)
+            cache[path] = source.text if source else None
+        return cache[path]
 
 
 @dataclass(frozen=True)
