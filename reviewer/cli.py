@@ -17,6 +17,7 @@ from reviewer.config import FAIL_ON_CHOICES, FILTER_MODES, Config, check_codes, 
 from reviewer.errors import EXIT_ENGINE, EXIT_OK, EXIT_USAGE, ReviewerError, UsageError
 from reviewer.discovery import files_under
 from reviewer.docs_gen import rule_page
+from reviewer.github.command import add_github_parser
 from reviewer.patch_check import check_patch_matches
 from reviewer.progress import Progress
 from reviewer.report import FORMATS, render
@@ -102,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("code")
     explain.add_argument("--config", type=Path, help="config file (default: .reviewer.yml at the repository root)")
     explain.set_defaults(handler=_run_explain, verbose=False)
+
+    add_github_parser(commands)
     return parser
 
 
