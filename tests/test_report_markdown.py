@@ -46,7 +46,7 @@ def finding(code: str, severity: Severity, path: str, line: int, message: str, n
 
 def review(findings: list[Finding], **fields) -> ReviewResult:
     catalog = load_catalog()
-    catalog.add(SQL_RULE)
+    catalog.rules[SQL_RULE.code] = SQL_RULE  # a stand-in in place of the built-in rule
     return ReviewResult(findings=findings, catalog=catalog, **fields)
 
 

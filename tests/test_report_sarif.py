@@ -70,8 +70,8 @@ def sql_finding(**fields) -> Finding:
 
 def review(findings: list[Finding], **fields) -> ReviewResult:
     catalog = load_catalog()
-    catalog.add(SQL_RULE)
-    catalog.add(LOG_RULE)
+    catalog.rules[SQL_RULE.code] = SQL_RULE  # a stand-in in place of the built-in rule
+    catalog.rules[LOG_RULE.code] = LOG_RULE  # a stand-in in place of the built-in rule
     return ReviewResult(findings=findings, catalog=catalog, **fields)
 
 
