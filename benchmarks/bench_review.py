@@ -38,7 +38,19 @@ def package_sources(package: str, count: int) -> list[Path]:
     return files[:count]
 
 
-def build_repo(workdir: Path, sources: list[Path]) -> tuple[Path, list[str]]:
+CHANGES = {
+    # Every changed file gains a query built from a value: every rule engine has work to do.
+    "sql": (
+        "\n\ndef changed_handler_{index}(cursor, user_id):\n"
+        "    cursor.execute(f\"SELECT * FROM accounts WHERE id = {{user_id}}\")\n"
+        "    return cursor.fetchall()\n"
+    ),
+    # A change with no database code, like most files of most pull requests.
+    "plain": "\n\ndef changed_helper_{index}(values):\n    return sorted(set(values))\n",
+}
+
+
+def build_repo(workdir: Path, sources: list[Path], change: str = "sql") -> tuple[Path, list[str]]:
     repo = workdir / "repo"
     repo.mkdir()
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -61,12 +73,7 @@ def build_repo(workdir: Path, sources: list[Path]) -> tuple[Path, list[str]]:
     for index, name in enumerate(relative):
         path = repo / name
         text = path.read_text(encoding="utf-8")
-        addition = (
-            f"\n\ndef changed_handler_{index}(cursor, user_id):\n"
-            f"    cursor.execute(f\"SELECT * FROM accounts WHERE id = {{user_id}}\")\n"
-            f"    return cursor.fetchall()\n"
-        )
-        path.write_text(text + addition, encoding="utf-8")
+        path.write_text(text + CHANGES[change].format(index=index), encoding="utf-8")
     git("commit", "-qam", "feature")
     return repo, relative
 
@@ -85,6 +92,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--package", default="werkzeug", help="installed package whose modules form the corpus")
+    parser.add_argument("--change", choices=sorted(CHANGES), default="sql", help="what the change adds to each file")
     args = parser.parse_args()
 
     semgrep = find_executable("semgrep")
@@ -93,7 +101,7 @@ def main() -> None:
         raise SystemExit("install the project first: pip install .")
     rule_args = [arg for rule in load_catalog().semgrep_rules for arg in ("--config", str(rule.path))]
     with tempfile.TemporaryDirectory() as workdir:
-        repo, files = build_repo(Path(workdir), package_sources(args.package, args.files))
+        repo, files = build_repo(Path(workdir), package_sources(args.package, args.files), args.change)
         commands = {
             "review": ([review, "diff", "main...feature", "--format", "json"], {}),
             "semgrep": (
@@ -107,7 +115,10 @@ def main() -> None:
             for name, (command, env) in commands.items():
                 times[name].append(timed(command, repo, env))
     medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"{args.files} changed files from {args.package}, median of {args.runs} runs, {os.cpu_count()} CPUs")
+    print(
+        f"{args.files} changed files from {args.package} ({args.change} change), "
+        f"median of {args.runs} runs, {os.cpu_count()} CPUs"
+    )
     for name, value in medians.items():
         print(f"  {name:<8} {value:6.2f} s   (runs: {', '.join(f'{v:.2f}' for v in times[name])})")
     print(f"  review / semgrep alone: {medians['review'] / medians['semgrep']:.2f}x")

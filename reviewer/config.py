@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from reviewer.catalog import Catalog
@@ -138,13 +137,15 @@ def _pack_path(root: Path, entry: str, source: str) -> Path:
 
 
 def _validate_schema(data: Any, source: str) -> None:
+    import jsonschema  # only when there is a config file: it is a tenth of a second to import
+
     validator = jsonschema.Draft202012Validator(config_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         raise ConfigError(f"{source}: {_describe(errors[0])}")
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def _describe(error: Any) -> str:
     """One line a person can act on, naming the key, instead of jsonschema's dump of the value."""
     key_path = ".".join(str(part) for part in error.absolute_path)
     where = f"key '{key_path}'" if key_path else "the top level"

@@ -10,7 +10,6 @@ call `node.visit()` itself for the whole module; it may walk small subtrees.
         severity = Severity.ERROR
         summary = "SQL text built from strings reaches a query call"
         what = "..."; why = "..."
-        METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider)
         VALID = [Valid("cur.execute('SELECT 1')")]
         INVALID = [Invalid("cur.execute(f'SELECT {x}')", line=1)]
 
@@ -25,10 +24,14 @@ from pathlib import PurePosixPath
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import libcst as cst
-from libcst.metadata import CodeRange, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata.base_provider import LazyValue
 
 from reviewer.finding import Finding, Fix, Position, Severity, TextEdit
 from reviewer.textutil import line_start_offsets
+
+
+_MISSING: Any = object()
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,29 @@ class CstRule(cst.BatchableCSTVisitor):
     options: ClassVar[Mapping[str, Any]] = {}
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
-    METADATA_DEPENDENCIES: ClassVar[Sequence[type]] = (PositionProvider,)
+    # Providers resolved before the traversal; leave empty to resolve lazily (see get_metadata).
+    METADATA_DEPENDENCIES: ClassVar[Sequence[type]] = ()
 
-    def __init__(self, context: RuleContext, module: cst.Module) -> None:
+    def __init__(self, context: RuleContext, wrapper: MetadataWrapper) -> None:
         super().__init__()
         self.context = context
-        self.module = module
+        self.wrapper = wrapper
+        self.module = wrapper.module
         self.findings: list[Finding] = []
+
+    def get_metadata(self, key: type, node: cst.CSTNode, default: Any = _MISSING) -> Any:
+        """Metadata for `node`, computed on first use and shared by all rules of the file.
+
+        libcst resolves every declared provider for the whole module before the traversal, which
+        costs several parses' worth of time per provider. Most files give a rule nothing to look
+        at, so providers are resolved only when a rule first asks (positions, for instance, only
+        once something is reported). Declaring METADATA_DEPENDENCIES still resolves eagerly.
+        """
+        if key not in self.metadata:
+            self.metadata = {**self.metadata, key: self.wrapper.resolve(key)}
+        mapping = self.metadata[key]
+        value = mapping[node] if default is _MISSING else mapping.get(node, default)
+        return value() if isinstance(value, LazyValue) else value
 
     @classmethod
     def should_run(cls, source: str) -> bool:

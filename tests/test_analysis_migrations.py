@@ -6,7 +6,7 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from reviewer.analysis.dialect import MYSQL, POSTGRESQL, SQLITE, project_database
 from reviewer.analysis.migration_history import FieldDefinition, previous_field
@@ -17,7 +17,7 @@ from reviewer.finding import Severity
 
 
 class _MigrationReader(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, path: str) -> None:
         super().__init__()

@@ -7,18 +7,28 @@ answers live here once instead of as a half-right copy in every rule.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
+from libcst.metadata import QualifiedName, ScopeProvider
 
 # A rule's (or any MetadataDependent's) bound `get_metadata(provider, node, default)`.
 GetMetadata = Callable[..., Any]
 
 
+def qualified_name_entries(get_metadata: GetMetadata, node: cst.CSTNode) -> Collection[QualifiedName]:
+    """What QualifiedNameProvider would say for `node`, asked of its scope directly.
+
+    The provider computes names for every node of the module up front; asking the scope for just
+    the nodes a rule looks at gives the same answers for a fraction of the time.
+    """
+    scope = get_metadata(ScopeProvider, node, None)
+    return scope.get_qualified_names_for(node) if scope is not None else set()
+
+
 def qualified_names(get_metadata: GetMetadata, node: cst.CSTNode) -> frozenset[str]:
     """The dotted names `node` may refer to, after imports and aliases (`F` -> `flask.Flask`)."""
-    return frozenset(name.name for name in get_metadata(QualifiedNameProvider, node, set()))
+    return frozenset(name.name for name in qualified_name_entries(get_metadata, node))
 
 
 def keyword_arg(call: cst.Call, name: str) -> cst.BaseExpression | None:

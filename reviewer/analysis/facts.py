@@ -17,16 +17,17 @@ from libcst.metadata import (
     BuiltinScope,
     ImportAssignment,
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
-    QualifiedNameProvider,
     QualifiedNameSource,
     Scope,
     ScopeProvider,
 )
 
+from reviewer.analysis.calls import qualified_name_entries
+from reviewer.analysis.parents import ParentProvider
+
 # The metadata every helper in reviewer.analysis may ask for; a rule using them declares these.
-PROVIDERS = (QualifiedNameProvider, ScopeProvider, ParentNodeProvider, PositionProvider)
+PROVIDERS = (ScopeProvider, ParentProvider, PositionProvider)
 
 
 def module_names_for_path(path: str) -> tuple[str, ...]:
@@ -64,7 +65,7 @@ class ModuleFacts:
         return self._metadata.get_metadata(provider, node, None)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self._get(ParentNodeProvider, node)
+        return self._get(ParentProvider, node)
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._get(ScopeProvider, node)
@@ -83,7 +84,7 @@ class ModuleFacts:
         imports and names defined in this file are prefixed with this file's module names.
         """
         names: set[str] = set()
-        for qualified in self._get(QualifiedNameProvider, node) or ():
+        for qualified in qualified_name_entries(self._metadata.get_metadata, node):
             if qualified.source is QualifiedNameSource.LOCAL:
                 if "<locals>" not in qualified.name:
                     names.update(f"{module}.{qualified.name}" for module in self.module_names)

@@ -36,8 +36,6 @@ import libcst as cst
 from libcst.metadata import (
     Assignment,
     ImportAssignment,
-    ParentNodeProvider,
-    QualifiedNameProvider,
     ScopeProvider,
 )
 
@@ -50,9 +48,10 @@ from reviewer.analysis.calls import (
     positional_args,
     qualified_names,
 )
+from reviewer.analysis.parents import ParentProvider
 
-# Add these to a rule's METADATA_DEPENDENCIES to use a RouteIndex.
-ROUTE_METADATA = (QualifiedNameProvider, ScopeProvider, ParentNodeProvider)
+# The metadata a RouteIndex reads (resolved on first use by CstRule.get_metadata).
+ROUTE_METADATA = (ScopeProvider, ParentProvider)
 
 RepoFileReader = Callable[[str], "str | None"]
 
@@ -195,8 +194,8 @@ _MAX_BASE_DEPTH = 8
 class RouteIndex:
     """Answers `route_info(function_def)` for one file, caching what several functions share.
 
-    Build one per rule instance whose METADATA_DEPENDENCIES include ROUTE_METADATA; metadata is
-    only read when a function is asked about:
+    Build one per rule instance; metadata (ROUTE_METADATA) is only read when a function is
+    asked about:
 
         @cached_property
         def routes(self) -> RouteIndex:
@@ -231,9 +230,9 @@ class RouteIndex:
 
     def _owner(self, node: cst.FunctionDef) -> cst.CSTNode | None:
         """The module, class or statement whose body holds `node`."""
-        parent = self._get_metadata(ParentNodeProvider, node, None)
+        parent = self._get_metadata(ParentProvider, node, None)
         if isinstance(parent, cst.IndentedBlock):
-            return self._get_metadata(ParentNodeProvider, parent, None)
+            return self._get_metadata(ParentProvider, parent, None)
         return parent
 
     # --- functions registered by a decorator -------------------------------------------------
@@ -286,8 +285,8 @@ class RouteIndex:
         return None
 
     def _registration_using(self, name: cst.CSTNode) -> RouteInfo | None:
-        arg = self._get_metadata(ParentNodeProvider, name, None)
-        call = self._get_metadata(ParentNodeProvider, arg, None) if isinstance(arg, cst.Arg) else None
+        arg = self._get_metadata(ParentProvider, name, None)
+        call = self._get_metadata(ParentProvider, arg, None) if isinstance(arg, cst.Arg) else None
         if not isinstance(call, cst.Call):
             return None
         for constructor, (framework, params) in ROUTE_CONSTRUCTORS.items():
@@ -380,9 +379,9 @@ class RouteIndex:
         if isinstance(assignment, ImportAssignment):
             return self._imported_router(assignment)
         target = assignment.node
-        holder = self._get_metadata(ParentNodeProvider, target, None)
+        holder = self._get_metadata(ParentProvider, target, None)
         if isinstance(holder, cst.AssignTarget):
-            holder = self._get_metadata(ParentNodeProvider, holder, None)
+            holder = self._get_metadata(ParentProvider, holder, None)
         if isinstance(holder, (cst.Assign, cst.AnnAssign)) and isinstance(holder.value, cst.Call):
             return constructed_router(holder.value, self._get_metadata)
         return None
@@ -421,7 +420,7 @@ def constructed_router(call: cst.Call, get_metadata: GetMetadata) -> str | None:
 class _TopLevelRouterFinder(cst.CSTVisitor):
     """Finds what the module-level assignments to one name construct, in another file."""
 
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(self, name: str) -> None:
         super().__init__()

@@ -55,7 +55,7 @@ def analyze_source(
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     findings: list[Finding] = []
     while active:
-        instances = [rule(RuleContext(path, source, options.get(rule.code, {}), read_repo_file), module) for rule in active]
+        instances = [rule(RuleContext(path, source, options.get(rule.code, {}), read_repo_file), wrapper) for rule in active]
         try:
             wrapper.visit_batched(instances)
         except Exception as error:  # a rule bug must not hide the other rules' findings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import PositionProvider
 
 from reviewer.analysis.migration_history import previous_field
 from reviewer.analysis.migrations import (
@@ -49,7 +49,6 @@ class ColumnOrTableDroppedOrRenamed(CstRule):
         "https://www.postgresql.org/docs/current/sql-altertable.html",
     )
     tags = ("migrations",)
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
     VALID = [
         Valid(

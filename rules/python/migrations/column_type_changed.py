@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import PositionProvider
 
 from reviewer.analysis.calls import is_none, keyword_arg, literal_int, positional_args
 from reviewer.analysis.migration_history import previous_field
@@ -74,7 +74,6 @@ class ColumnTypeChanged(CstRule):
         "https://alembic.sqlalchemy.org/en/latest/ops.html#alembic.operations.Operations.alter_column",
     )
     tags = ("migrations",)
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
     VALID = [
         Valid(

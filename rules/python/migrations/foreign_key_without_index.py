@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
 
 from reviewer.analysis.calls import (
     keyword_arg,
@@ -65,7 +64,6 @@ class ForeignKeyWithoutIndex(CstRule):
         "https://alembic.sqlalchemy.org/en/latest/ops.html#alembic.operations.Operations.create_foreign_key",
     )
     tags = ("migrations", "performance")
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
     VALID = [
         Valid(

@@ -6,7 +6,7 @@ import re
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import PositionProvider
 
 from reviewer.analysis.calls import keyword_arg, literal_bool, literal_string, literal_strings, positional_args
 from reviewer.analysis.dialect import POSTGRESQL, project_database
@@ -72,7 +72,6 @@ class IndexCreatedWithoutConcurrently(CstRule):
         "https://alembic.sqlalchemy.org/en/latest/api/runtime.html#alembic.runtime.migration.MigrationContext.autocommit_block",
     )
     tags = ("migrations", "postgresql")
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
     VALID = [
         Valid(

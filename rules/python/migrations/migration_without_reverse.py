@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
 
 from reviewer.analysis.calls import is_none
 from reviewer.analysis.migrations import (
@@ -47,7 +46,6 @@ class MigrationWithoutReverse(CstRule):
         "https://alembic.sqlalchemy.org/en/latest/tutorial.html#downgrading",
     )
     tags = ("migrations",)
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
     VALID = [
         Valid(

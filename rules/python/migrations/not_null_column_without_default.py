@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
 
 from reviewer.analysis.calls import is_none
 from reviewer.analysis.migrations import (
@@ -55,7 +54,6 @@ class NotNullColumnWithoutDefault(CstRule):
         "https://www.postgresql.org/docs/current/sql-altertable.html",
     )
     tags = ("migrations",)
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
 
     VALID = [
         Valid(

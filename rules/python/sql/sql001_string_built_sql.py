@@ -29,7 +29,7 @@ from dataclasses import replace
 
 import libcst as cst
 
-from reviewer.analysis.facts import PROVIDERS, ModuleFacts, module_names_for_path
+from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.parameterize import parameterize_f_string
 from reviewer.analysis.sql import METHOD_SINKS, QuerySink, SqlShape, query_sink
 from reviewer.analysis.sqltext import in_string_literal, looks_like_sql, looks_like_sql_fragment, value_slot
@@ -82,7 +82,6 @@ class StringBuiltSql(CstRule):
     confidence = "high"
     fixable = True
     options = {"sanitizers": []}
-    METADATA_DEPENDENCIES = PROVIDERS
 
     VALID = [
         Valid(
