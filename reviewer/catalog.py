@@ -125,7 +125,7 @@ def load_cst_rule_classes(path: Path) -> list[type[CstRule]]:
 
 
 def _import_by_path(path: Path) -> ModuleType:
-    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
     module_name = f"reviewer_rulepack_{digest}_{path.stem}"
     if module_name in sys.modules:
         return sys.modules[module_name]

@@ -15,6 +15,7 @@ brand-new, empty table are safe) — so the file is read here once per rule, by 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Mapping
@@ -121,9 +122,13 @@ class AlembicMigration:
 Migration = DjangoMigration | AlembicMigration
 
 
+_DJANGO_MIGRATION_CLASS = re.compile(r"^class\s+Migration\s*\(", re.MULTILINE)
+_ALEMBIC_IMPORT = re.compile(r"^\s*(?:from\s+alembic\b|import\s+alembic\b)", re.MULTILINE)
+
+
 def should_check_migrations(source: str) -> bool:
-    """Cheap text pre-check shared by the MIG rules."""
-    return "migrations" in source or "alembic" in source
+    """Cheap text pre-check shared by the MIG rules: a Django Migration class or an alembic import."""
+    return bool(_DJANGO_MIGRATION_CLASS.search(source) or _ALEMBIC_IMPORT.search(source))
 
 
 def read_migration(module: cst.Module, path: str, get_metadata: GetMetadata) -> Migration | None:

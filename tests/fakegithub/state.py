@@ -63,7 +63,7 @@ class PullFile:
 
     @property
     def blob_sha(self) -> str:
-        return hashlib.sha1(f"{self.filename}\0{self.patch}".encode()).hexdigest()
+        return hashlib.sha1(f"{self.filename}\0{self.patch}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _status_from_patch(patch: str | None, previous_filename: str | None) -> str:
@@ -426,7 +426,7 @@ _ID_BASES = {
 
 
 def _fake_sha(seed: str) -> str:
-    return hashlib.sha1(seed.encode()).hexdigest()
+    return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
 
 
 def _unprocessable(message: str) -> ApiError:
