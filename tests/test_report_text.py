@@ -86,6 +86,9 @@ def test_no_findings_and_engine_failures() -> None:
 
     assert render_text(result) == "engine semgrep failed: timed out after 60 s\nNo findings in 4 files.\n"
     assert render_text(result_of([], {}, files_reviewed=1)) == "No findings in 1 file.\n"
+    assert render_text(result_of([], {}, files_reviewed=0)) == (
+        "Nothing to review: no Python, JavaScript or TypeScript files among those given.\n"
+    )
 
 
 def test_tabs_before_the_range_keep_carets_under_the_flagged_text() -> None:

@@ -41,6 +41,8 @@ def render_text(result: ReviewResult, *, color: bool = False) -> str:
 def summary_line(result: ReviewResult) -> str:
     """'3 findings: 1 error, 2 warnings, 0 notes in 4 files', or 'No findings in 4 files.'"""
     files = count_noun(result.files_reviewed, "file")
+    if not result.findings and not result.files_reviewed:
+        return "Nothing to review: no Python, JavaScript or TypeScript files among those given."
     if not result.findings:
         return f"No findings in {files}."
     counts = result.counts_by_severity()
