@@ -31,6 +31,7 @@ from reviewer.analysis.calls import (
     positional_args,
     qualified_names,
 )
+from reviewer.cst_rule import CstRule
 
 DJANGO_MIGRATION_BASES = {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
 DJANGO_OPERATION_MODULES = ("django.db.migrations.", "django.contrib.postgres.operations.")
@@ -135,9 +136,41 @@ def read_migration(module: cst.Module, path: str, get_metadata: GetMetadata) -> 
     return read_django_migration(module, path, get_metadata) or read_alembic_migration(module, get_metadata)
 
 
-def read_migration_for(rule) -> Migration | None:
-    """The migration a CstRule is looking at (its module, path and metadata), or None."""
-    return read_migration(rule.module, rule.context.path, rule.get_metadata)
+def read_migration_for(rule: CstRule) -> Migration | None:
+    """The migration a CstRule is looking at (its module, path and metadata), or None.
+
+    All MIG rules of a file ask for it; a worker analyses one file at a time, so remembering the
+    last module's answer reads each migration once.
+    """
+    cached_module, cached = _last_read
+    if cached_module is not rule.module:
+        cached = read_migration(rule.module, rule.context.path, rule.get_metadata)
+        _last_read[:] = [rule.module, cached]
+    return cached
+
+
+_last_read: list = [None, None]
+
+
+class MigrationRule(CstRule):
+    """Base of the MIG rules: runs on Django and Alembic migrations only, and dispatches by kind."""
+
+    @classmethod
+    def should_run(cls, source: str) -> bool:
+        return should_check_migrations(source)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        migration = read_migration_for(self)
+        if isinstance(migration, DjangoMigration):
+            self.check_django(migration)
+        elif isinstance(migration, AlembicMigration):
+            self.check_alembic(migration)
+
+    def check_django(self, migration: DjangoMigration) -> None:
+        """Report on a Django migration; rules override what applies to them."""
+
+    def check_alembic(self, migration: AlembicMigration) -> None:
+        """Report on an Alembic migration; rules override what applies to them."""
 
 
 # --- Django ------------------------------------------------------------------------------------

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import libcst as cst
 from libcst.metadata import PositionProvider
 
 from reviewer.analysis.migration_history import previous_field
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
+    MigrationRule,
     Operation,
-    read_migration_for,
-    should_check_migrations,
 )
-from reviewer.cst_rule import CstRule, Invalid, Valid
+from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
 
 EXPAND_CONTRACT = (
@@ -21,7 +19,7 @@ EXPAND_CONTRACT = (
 )
 
 
-class ColumnOrTableDroppedOrRenamed(CstRule):
+class ColumnOrTableDroppedOrRenamed(MigrationRule):
     code = "MIG003"
     name = "column-or-table-dropped-or-renamed"
     severity = Severity.WARNING
@@ -209,22 +207,17 @@ class ColumnOrTableDroppedOrRenamed(CstRule):
         ),
     ]
 
-    @classmethod
-    def should_run(cls, source: str) -> bool:
-        return should_check_migrations(source)
+    def check_django(self, migration: DjangoMigration) -> None:
+        for operation in migration.operations:
+            self._report_change(operation, self._django_change(operation))
 
-    def visit_Module(self, node: cst.Module) -> None:
-        migration = read_migration_for(self)
-        if isinstance(migration, DjangoMigration):
-            for operation in migration.operations:
-                description = self._django_change(operation)
-                if description:
-                    self.report(operation.call, f"{description} while the running release still uses it; {EXPAND_CONTRACT}")
-        elif isinstance(migration, AlembicMigration):
-            for operation in migration.operations:
-                description = _alembic_change(operation, migration)
-                if description:
-                    self.report(operation.call, f"{description} while the running release still uses it; {EXPAND_CONTRACT}")
+    def check_alembic(self, migration: AlembicMigration) -> None:
+        for operation in migration.operations:
+            self._report_change(operation, _alembic_change(operation, migration))
+
+    def _report_change(self, operation: Operation, description: str | None) -> None:
+        if description:
+            self.report(operation.call, f"{description} while the running release still uses it; {EXPAND_CONTRACT}")
 
     def _django_change(self, operation: Operation) -> str | None:
         model = operation.string("model_name") or operation.string("name") or operation.string("old_name") or "?"

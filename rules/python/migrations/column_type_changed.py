@@ -10,13 +10,12 @@ from reviewer.analysis.migration_history import previous_field
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
+    MigrationRule,
     Operation,
     django_field,
-    read_migration_for,
-    should_check_migrations,
     sqlalchemy_name,
 )
-from reviewer.cst_rule import CstRule, Invalid, Valid
+from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
 
 # Django field class -> the PostgreSQL column type family it is stored as.
@@ -46,7 +45,7 @@ SQLALCHEMY_STRINGS = {"String", "VARCHAR", "Unicode", "NVARCHAR"}
 SQLALCHEMY_TEXTS = {"Text", "TEXT", "UnicodeText"}
 
 
-class ColumnTypeChanged(CstRule):
+class ColumnTypeChanged(MigrationRule):
     code = "MIG004"
     name = "column-type-changed"
     severity = Severity.WARNING
@@ -250,20 +249,15 @@ class ColumnTypeChanged(CstRule):
         ),
     ]
 
-    @classmethod
-    def should_run(cls, source: str) -> bool:
-        return should_check_migrations(source)
+    def check_django(self, migration: DjangoMigration) -> None:
+        for operation in migration.operations:
+            if operation.name == "AlterField" and not migration.creates(operation.table):
+                self._check_alter_field(operation)
 
-    def visit_Module(self, node: cst.Module) -> None:
-        migration = read_migration_for(self)
-        if isinstance(migration, DjangoMigration):
-            for operation in migration.operations:
-                if operation.name == "AlterField" and not migration.creates(operation.table):
-                    self._check_alter_field(operation)
-        elif isinstance(migration, AlembicMigration):
-            for operation in migration.operations:
-                if operation.name == "alter_column" and not migration.creates(operation.table):
-                    self._check_alter_column(operation)
+    def check_alembic(self, migration: AlembicMigration) -> None:
+        for operation in migration.operations:
+            if operation.name == "alter_column" and not migration.creates(operation.table):
+                self._check_alter_column(operation)
 
     def _check_alter_field(self, operation: Operation) -> None:
         new = django_field(operation.arg("field"), self.get_metadata)

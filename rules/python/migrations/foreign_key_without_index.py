@@ -19,15 +19,15 @@ from reviewer.analysis.migrations import (
     AlembicMigration,
     ColumnSpec,
     DjangoMigration,
+    MigrationRule,
     column_spec,
     created_model_fields,
     django_field,
     read_migration_for,
-    should_check_migrations,
     table_columns,
     table_constructs,
 )
-from reviewer.cst_rule import CstRule, Invalid, Valid
+from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
 
 WHY_INDEX = (
@@ -36,7 +36,7 @@ WHY_INDEX = (
 )
 
 
-class ForeignKeyWithoutIndex(CstRule):
+class ForeignKeyWithoutIndex(MigrationRule):
     code = "MIG006"
     name = "foreign-key-without-index"
     severity = Severity.WARNING
@@ -239,18 +239,9 @@ class ForeignKeyWithoutIndex(CstRule):
         ),
     ]
 
-    @classmethod
-    def should_run(cls, source: str) -> bool:
-        return should_check_migrations(source)
-
     def visit_Module(self, node: cst.Module) -> None:
-        migration = read_migration_for(self)
-        if migration is None or self._database == MYSQL:
-            return
-        if isinstance(migration, DjangoMigration):
-            self._check_django(migration)
-        else:
-            self._check_alembic(migration)
+        if read_migration_for(self) is not None and self._database != MYSQL:  # MySQL indexes FKs itself
+            super().visit_Module(node)
 
     @cached_property
     def _database(self) -> str | None:
@@ -258,7 +249,7 @@ class ForeignKeyWithoutIndex(CstRule):
 
     # --- Django ----------------------------------------------------------------------------------
 
-    def _check_django(self, migration: DjangoMigration) -> None:
+    def check_django(self, migration: DjangoMigration) -> None:
         covered = self._django_leading_fields(migration)
         for operation in migration.operations:
             if operation.name == "AddField":
@@ -315,7 +306,7 @@ class ForeignKeyWithoutIndex(CstRule):
 
     # --- Alembic ---------------------------------------------------------------------------------
 
-    def _check_alembic(self, migration: AlembicMigration) -> None:
+    def check_alembic(self, migration: AlembicMigration) -> None:
         covered, added = self._alembic_leading_columns(migration)
         for operation in migration.operations:
             if operation.name == "add_column":

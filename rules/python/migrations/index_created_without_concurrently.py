@@ -8,19 +8,24 @@ from functools import cached_property
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from reviewer.analysis.calls import keyword_arg, literal_bool, literal_string, literal_strings, positional_args
+from reviewer.analysis.calls import (
+    keyword_arg,
+    literal_bool,
+    literal_string,
+    literal_strings,
+    positional_args,
+)
 from reviewer.analysis.dialect import POSTGRESQL, project_database
 from reviewer.analysis.migration_history import FieldDefinition, previous_field
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
+    MigrationRule,
     Operation,
     django_field,
-    read_migration_for,
-    should_check_migrations,
     sqlalchemy_name,
 )
-from reviewer.cst_rule import CstRule, Invalid, Valid
+from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
 
 CREATE_INDEX = re.compile(r"\bCREATE\s+(?:UNIQUE\s+)?INDEX\b(?!\s+CONCURRENTLY)", re.IGNORECASE)
@@ -38,7 +43,7 @@ _SQLITE_SETTINGS = {
 }
 
 
-class IndexCreatedWithoutConcurrently(CstRule):
+class IndexCreatedWithoutConcurrently(MigrationRule):
     code = "MIG002"
     name = "index-created-without-concurrently"
     severity = Severity.WARNING
@@ -279,18 +284,7 @@ class IndexCreatedWithoutConcurrently(CstRule):
         ),
     ]
 
-    @classmethod
-    def should_run(cls, source: str) -> bool:
-        return should_check_migrations(source)
-
-    def visit_Module(self, node: cst.Module) -> None:
-        migration = read_migration_for(self)
-        if isinstance(migration, DjangoMigration):
-            self._check_django(migration)
-        elif isinstance(migration, AlembicMigration):
-            self._check_alembic(migration)
-
-    def _check_django(self, migration: DjangoMigration) -> None:
+    def check_django(self, migration: DjangoMigration) -> None:
         for operation in migration.operations:
             model = operation.table
             if operation.name in CONCURRENT_OPERATIONS:
@@ -332,7 +326,7 @@ class IndexCreatedWithoutConcurrently(CstRule):
             "unindexed here and add the index with AddIndexConcurrently in a migration with `atomic = False`",
         )
 
-    def _check_alembic(self, migration: AlembicMigration) -> None:
+    def check_alembic(self, migration: AlembicMigration) -> None:
         for operation in migration.operations:
             if operation.name == "execute":
                 self._check_sql(operation, [self._alembic_sql_text(operation.arg("sqltext"))], "op.execute")

@@ -8,10 +8,9 @@ from reviewer.analysis.calls import is_none
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
-    read_migration_for,
-    should_check_migrations,
+    MigrationRule,
 )
-from reviewer.cst_rule import CstRule, Invalid, Valid
+from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
 
 # Django operation -> the argument that undoes it, and what to pass when there is nothing to undo.
@@ -21,7 +20,7 @@ REVERSE_ARGUMENTS = {
 }
 
 
-class MigrationWithoutReverse(CstRule):
+class MigrationWithoutReverse(MigrationRule):
     code = "MIG005"
     name = "migration-without-reverse"
     severity = Severity.WARNING
@@ -198,23 +197,15 @@ class MigrationWithoutReverse(CstRule):
         ),
     ]
 
-    @classmethod
-    def should_run(cls, source: str) -> bool:
-        return should_check_migrations(source)
+    def check_alembic(self, migration: AlembicMigration) -> None:
+        if migration.downgrade is not None and _does_nothing(migration.downgrade):
+            self.report(
+                migration.downgrade.name,
+                "downgrade() does nothing while upgrade() changes the database, so a rollback reports success and "
+                "leaves the upgraded schema or data behind; undo the upgrade, or raise to say it cannot be undone",
+            )
 
-    def visit_Module(self, node: cst.Module) -> None:
-        migration = read_migration_for(self)
-        if isinstance(migration, DjangoMigration):
-            self._check_django(migration)
-        elif isinstance(migration, AlembicMigration) and migration.downgrade is not None:
-            if _does_nothing(migration.downgrade):
-                self.report(
-                    migration.downgrade.name,
-                    "downgrade() does nothing while upgrade() changes the database, so a rollback reports success and "
-                    "leaves the upgraded schema or data behind; undo the upgrade, or raise to say it cannot be undone",
-                )
-
-    def _check_django(self, migration: DjangoMigration) -> None:
+    def check_django(self, migration: DjangoMigration) -> None:
         for operation in migration.operations:
             if operation.name not in REVERSE_ARGUMENTS:
                 continue

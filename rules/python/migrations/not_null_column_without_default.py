@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from reviewer.analysis.calls import is_none
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
     FieldSpec,
+    MigrationRule,
     column_spec,
     django_field,
-    read_migration_for,
-    should_check_migrations,
 )
-from reviewer.cst_rule import CstRule, Invalid, Valid
+from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
 
 # Django fields that need no value for existing rows: no column, or one the database fills.
@@ -28,7 +25,7 @@ EMPTY_STRING_FIELDS = {
 GENERATED_COLUMN_ITEMS = {"Identity", "Computed", "Sequence"}
 
 
-class NotNullColumnWithoutDefault(CstRule):
+class NotNullColumnWithoutDefault(MigrationRule):
     code = "MIG001"
     name = "not-null-column-without-default"
     severity = Severity.ERROR
@@ -234,18 +231,7 @@ class NotNullColumnWithoutDefault(CstRule):
         ),
     ]
 
-    @classmethod
-    def should_run(cls, source: str) -> bool:
-        return should_check_migrations(source)
-
-    def visit_Module(self, node: cst.Module) -> None:
-        migration = read_migration_for(self)
-        if isinstance(migration, DjangoMigration):
-            self._check_django(migration)
-        elif isinstance(migration, AlembicMigration):
-            self._check_alembic(migration)
-
-    def _check_django(self, migration: DjangoMigration) -> None:
+    def check_django(self, migration: DjangoMigration) -> None:
         for operation in migration.operations:
             if operation.name != "AddField" or migration.creates(operation.table):
                 continue
@@ -259,7 +245,7 @@ class NotNullColumnWithoutDefault(CstRule):
                     "or add it with null=True, backfill, then make it NOT NULL",
                 )
 
-    def _check_alembic(self, migration: AlembicMigration) -> None:
+    def check_alembic(self, migration: AlembicMigration) -> None:
         for operation in migration.operations:
             if operation.name != "add_column" or migration.creates(operation.table):
                 continue
