@@ -272,3 +272,28 @@ def test_rules_and_explain(git_repo: GitRepo) -> None:
     assert explained.returncode == 0
     for section in ("What it does", "Why is this bad?", "Example", "Use instead", "References"):
         assert section in explained.stdout
+
+
+def test_engine_suppression_comments_nosec_and_nosemgrep(git_repo: GitRepo) -> None:
+    git_repo.write("app/views.py", "from flask import request\n")
+    git_repo.commit("base")
+    git_repo.write(
+        "app/views.py",
+        "import os\n"
+        "from flask import request\n"
+        "\n"
+        "def ping():\n"
+        "    os.system('ping ' + request.args['host'])\n"
+        "\n"
+        "def ping_quietly():\n"
+        "    os.system('ping ' + request.args['host'])  # nosemgrep\n"
+        "\n"
+        "def ping_unaudited():\n"
+        "    os.system('ping ' + request.args['host'])  # nosec\n",
+    )
+    completed = review(git_repo, "diff", "--format", "json")
+    flagged = {(f["code"], f["start"]["line"]) for f in json.loads(completed.stdout)["findings"]}
+    assert ("SEC001", 5) in flagged  # ours, with bandit's B605 on the same line dropped (same CWE)
+    assert ("B605", 5) not in flagged
+    assert ("SEC001", 8) not in flagged and ("B605", 8) in flagged  # nosemgrep silences semgrep only
+    assert ("B605", 11) not in flagged and ("SEC001", 11) in flagged  # nosec silences bandit only
