@@ -231,6 +231,17 @@ def test_previous_field_sees_earlier_operations_of_the_same_file() -> None:
     assert found is not None and found.class_name == "FloatField" and found.option("null") is True
 
 
+def test_previous_field_with_list_options_such_as_choices() -> None:
+    source = CURRENT.replace(
+        "operations = [",
+        "operations = [\n            migrations.AddField(\"order\", \"total\", "
+        "models.CharField(max_length=2, choices=[(\"a\", \"A\")])),",
+    )
+    found = previous_field(reader_of({}), "shop/migrations/0003_total.py", textwrap.dedent(source), "order", "total", 8)
+    assert found is not None and found.class_name == "CharField"
+    assert found.option("choices") == [("a", "A")]
+
+
 def test_previous_field_is_unknown_when_a_dependency_is_missing() -> None:
     files = {"shop/migrations/0002_rename.py": RENAME}
     assert previous_field(reader_of(files), "shop/migrations/0003_total.py", textwrap.dedent(CURRENT), "order", "total", 7) is None

@@ -78,7 +78,8 @@ def previous_field(
     app_label = folder.parent.name
     if current is None:
         return None
-    found: set[FieldDefinition] = set()
+    # A list, not a set: literal options such as `choices=[...]` are not hashable.
+    found: list[FieldDefinition] = []
     queue = deque([(current, model.lower(), field_name, before_line)])
     visited = {PurePosixPath(path).stem}
     try:
@@ -88,7 +89,8 @@ def previous_field(
                 earlier = [op for op in migration.operations if op.line < before]
                 outcome = _look_back(reversed(earlier), migration, model, field_name)
                 if isinstance(outcome, FieldDefinition):
-                    found.add(outcome)
+                    if outcome not in found:
+                        found.append(outcome)
                     continue
                 model, field_name = outcome
             for name in _same_app_dependencies(migration, app_label):
@@ -103,7 +105,7 @@ def previous_field(
                 queue.append((parsed, model, field_name, float("inf")))
     except _Unknown:
         return None
-    return found.pop() if len(found) == 1 else None
+    return found[0] if len(found) == 1 else None
 
 
 def _look_back(
