@@ -19,6 +19,7 @@ call `node.visit()` itself for the whole module; it may walk small subtrees.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Callable, ClassVar, Mapping, Sequence
@@ -118,6 +119,11 @@ class CstRule(cst.BatchableCSTVisitor):
         value = mapping[node] if default is _MISSING else mapping.get(node, default)
         return value() if isinstance(value, LazyValue) else value
 
+    def get_visitors(self) -> Mapping[str, Callable[..., Any]]:
+        """libcst's version inspects every member of the instance, for every file; the names
+        depend only on the class, so they are found once per class."""
+        return {name: getattr(self, name) for name in _visitor_method_names(type(self))}
+
     @classmethod
     def should_run(cls, source: str) -> bool:
         """A cheap text pre-check; return False to skip a file no match can come from."""
@@ -168,6 +174,18 @@ class CstRule(cst.BatchableCSTVisitor):
             Position(code_range.start.line, code_range.start.column + 1),
             Position(code_range.end.line, code_range.end.column + 1),
         )
+
+
+@functools.cache
+def _visitor_method_names(rule_class: type) -> tuple[str, ...]:
+    """The visit_*/leave_* methods a rule class defines, without libcst's empty stubs."""
+    return tuple(
+        name
+        for name in dir(rule_class)
+        if name.startswith(("visit_", "leave_"))
+        and callable(getattr(rule_class, name))
+        and not getattr(getattr(rule_class, name), "_is_no_op", False)
+    )
 
 
 def apply_fix(source: str, fix: Fix) -> str:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Mapping
+from typing import Any, Mapping
 
 import libcst as cst
+from libcst.metadata import ScopeProvider
 
 from reviewer.analysis.calls import (
     GetMetadata,
@@ -31,6 +32,7 @@ from reviewer.analysis.calls import (
     positional_args,
     qualified_names,
 )
+from reviewer.analysis.imports import TopLevelImports
 from reviewer.cst_rule import CstRule
 
 DJANGO_MIGRATION_BASES = {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
@@ -153,7 +155,21 @@ _last_read: list = [None, None]
 
 
 class MigrationRule(CstRule):
-    """Base of the MIG rules: runs on Django and Alembic migrations only, and dispatches by kind."""
+    """Base of the MIG rules: runs on Django and Alembic migrations only, and dispatches by kind.
+
+    Migrations are declarative and import what they use at the top, so their names resolve from
+    the import statements (`TopLevelImports`) instead of a full scope analysis, which would cost
+    more than everything else these rules do.
+    """
+
+    def get_metadata(self, key: type, node: cst.CSTNode, *default: Any) -> Any:
+        if key is ScopeProvider:
+            if self._imports is None:
+                self._imports = TopLevelImports(self.module)
+            return self._imports
+        return super().get_metadata(key, node, *default)
+
+    _imports: TopLevelImports | None = None
 
     @classmethod
     def should_run(cls, source: str) -> bool:
