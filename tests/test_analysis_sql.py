@@ -13,8 +13,9 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper
 
+from reviewer.analysis.bindings import BindingKind, bindings_of, called_function, returned_values
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
-from reviewer.analysis.parameterize import parameterize_f_string
+from reviewer.analysis.parameterize import parameterize_f_string, parameterize_percent
 from reviewer.analysis.sql import ParameterPassing, Paramstyle, SqlShape, query_sink, receiver_origins
 from reviewer.analysis.sqltext import (
     MARKER,
@@ -25,7 +26,16 @@ from reviewer.analysis.sqltext import (
     looks_like_statement,
     value_slot,
 )
-from reviewer.analysis.strings import CONCATENATION, F_STRING, FORMAT, JOIN, PERCENT, Kind, StringEvaluator
+from reviewer.analysis.strings import (
+    CONCATENATION,
+    F_STRING,
+    FORMAT,
+    JOIN,
+    MAX_FOLLOWED_CALLS,
+    PERCENT,
+    Kind,
+    StringEvaluator,
+)
 from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
 from reviewer.engines.cst_engine import analyze_source
 
@@ -619,3 +629,473 @@ def test_sql001_fix_for_an_untraced_cursor_uses_the_only_imported_driver() -> No
 def _sql001(source: str):
     [rule] = load_cst_rule_classes(builtin_pack_dir() / "python" / "sql" / "sql001_string_built_sql.py")
     return analyze_source([rule], "app/db.py", source)
+
+
+# -- functions of the same file ----------------------------------------------------------------
+
+
+def test_called_function_resolves_module_functions_and_own_methods() -> None:
+    parsed = Parsed(
+        """
+        import functools
+
+        def build(name, order="id", *, limit=10):
+            return name
+
+        @functools.lru_cache(maxsize=None)
+        def cached(name):
+            return name
+
+        def traced(f):
+            return f
+
+        @traced
+        def wrapped(name):
+            return name
+
+        class Repo:
+            def where(self, column, value=None):
+                return column
+
+            @staticmethod
+            def plain(column):
+                return column
+
+            @classmethod
+            def named(cls, column):
+                return column
+
+            def load(self, other, x):
+                build(x, limit=5)
+                cached(x)
+                wrapped(x)
+                self.where(x)
+                self.plain(x)
+                other.where(x)
+                self.missing(x)
+
+            @classmethod
+            def create(cls, x):
+                cls.named(x)
+                cls.where(x)
+        """
+    )
+    called = called_function(parsed.call("build"), parsed.facts)
+    assert called.name == "build" and not called.receiver_bound
+    assert {param.name.value: parsed.code(arg) if arg else None for param, arg in called.arguments(parsed.call("build")).items()} == {
+        "name": "x",
+        "order": '"id"',
+        "limit": "5",
+    }
+    assert called_function(parsed.call("cached"), parsed.facts).name == "cached"
+    assert called_function(parsed.call("wrapped"), parsed.facts) is None  # an unknown decorator may change the result
+    method = called_function(parsed.call("self.where"), parsed.facts)
+    assert (method.name, method.receiver_bound) == ("where", True)
+    assert {param.name.value: parsed.code(arg) if arg else None for param, arg in method.arguments(parsed.call("self.where")).items()} == {
+        "column": "x",
+        "value": "None",
+    }
+    static = called_function(parsed.call("self.plain"), parsed.facts)
+    assert (static.name, static.receiver_bound) == ("plain", False)
+    assert called_function(parsed.call("other.where"), parsed.facts) is None  # not `self`: could be any object
+    classmethod_call = called_function(parsed.call("cls.named"), parsed.facts)
+    assert (classmethod_call.name, classmethod_call.receiver_bound) == ("named", True)
+    assert called_function(parsed.call("cls.where"), parsed.facts) is None  # x would land in `self`
+    assert called_function(parsed.call("self.missing"), parsed.facts) is None
+
+
+def test_returned_values_skip_nested_functions_and_generators() -> None:
+    parsed = Parsed(
+        """
+        def query(kind):
+            def inner():
+                return "nested"
+            if kind:
+                return "SELECT a FROM t"
+            return f"SELECT {kind} FROM t"
+
+        def rows(cur):
+            yield from cur
+            return "done"
+        """
+    )
+    definitions = [node for node in parsed.nodes if isinstance(node, cst.FunctionDef)]
+    query, _inner, rows = definitions
+    assert [parsed.code(value) for value in returned_values(query)] == ['"SELECT a FROM t"', 'f"SELECT {kind} FROM t"']
+    assert returned_values(rows) == ()
+
+
+def test_enclosing_function_and_unpacked_loop_bindings() -> None:
+    parsed = Parsed(
+        """
+        def load(cur, pairs):
+            for index, (column, kind) in enumerate(pairs):
+                cur.execute(column)
+        """
+    )
+    use = parsed.sink_argument("cur.execute")
+    assert parsed.facts.enclosing_function(use).name.value == "load"
+    [binding] = bindings_of(use, parsed.facts)
+    assert (binding.kind, binding.components, parsed.code(binding.expression)) == (BindingKind.UNPACKED_ITEM, (1, 0), "enumerate(pairs)")
+
+
+def _followed(parsed: Parsed, callee: str):
+    return StringEvaluator(parsed.facts, follow_calls=True).evaluate(parsed.sink_argument(callee))
+
+
+def test_helper_calls_are_followed_only_when_asked() -> None:
+    parsed = Parsed(
+        """
+        def build(name):
+            return f"SELECT * FROM users WHERE name = '{name}'"
+
+        def load(cur, x):
+            cur.execute(build(x))
+        """
+    )
+    assert parsed.evaluate("cur.execute").kind is Kind.UNKNOWN  # other rules' evaluators are unchanged
+    value = _followed(parsed, "cur.execute")
+    assert value.kind is Kind.BUILT and value.text == f"SELECT * FROM users WHERE name = '{MARKER}'"
+    [build] = value.builds
+    assert parsed.line(build.node) == 3 and build.via_call is parsed.call("build")
+    # the unsafe part is the caller's argument, which the helper's parameter stood for
+    assert [(parsed.code(part), parsed.line(part)) for part in build.unsafe_parts] == [("x", 6)]
+
+
+def test_followed_arguments_that_are_text_keep_the_result_text() -> None:
+    parsed = Parsed(
+        """
+        ORDERS = {"new": "created_at DESC"}
+
+        def where(column, value: int):
+            return f"{column} = {value}"
+
+        def query(table, column, key):
+            return f"SELECT * FROM {table} WHERE " + where(column, key) + " ORDER BY " + ORDERS.get(key, "id")
+
+        def load(cur, key):
+            cur.execute(query("users", "id", key))
+        """
+    )
+    value = _followed(parsed, "cur.execute")
+    assert (value.kind, value.text) == (Kind.TEXT, f"SELECT * FROM users WHERE id = {MARKER} ORDER BY created_at DESC")
+
+
+def test_calls_are_followed_two_deep_and_not_into_recursion() -> None:
+    parsed = Parsed(
+        """
+        def one(x):
+            return f"a = '{x}'"
+
+        def two(x):
+            return "WHERE " + one(x)
+
+        def three(x):
+            return "SELECT * FROM t " + two(x)
+
+        def again(x):
+            return again(x) + f"'{x}'"
+
+        def load(cur, v):
+            cur.execute(two(v))
+            cur.executemany(three(v))
+            cur.executescript(again(v))
+        """
+    )
+    [build] = _followed(parsed, "cur.execute").builds
+    assert parsed.line(build.node) == 3 and build.via_call is parsed.call("two", 1)
+    [build] = _followed(parsed, "cur.executemany").builds  # one() is a third call deep: an opaque value
+    assert (parsed.code(build.node), [parsed.code(part) for part in build.unsafe_parts]) == ('"WHERE " + one(x)', ["one(x)"])
+    [build] = _followed(parsed, "cur.executescript").builds
+    assert parsed.code(build.node) == "again(x) + f\"'{x}'\""  # the recursive call is opaque, not followed
+
+
+def test_the_follow_budget_is_per_module() -> None:
+    calls = "\n".join(f"    cur.execute(build(v{i}))" for i in range(MAX_FOLLOWED_CALLS + 5))
+    parsed = Parsed(f"def build(name):\n    return f\"SELECT * FROM t WHERE a = '{{name}}'\"\n\ndef load(cur):\n{calls}\n")
+    evaluator = StringEvaluator(parsed.facts, follow_calls=True)
+    kinds = [evaluator.evaluate(call.args[0].value).kind for call in parsed.nodes if isinstance(call, cst.Call) and parsed.code(call.func) == "cur.execute"]
+    assert kinds == [Kind.BUILT] * MAX_FOLLOWED_CALLS + [Kind.UNKNOWN] * 5
+
+
+def test_evaluate_through_call_binds_the_wrappers_parameters() -> None:
+    parsed = Parsed(
+        """
+        def run(cur, sql, suffix=" LIMIT 10"):
+            cur.execute(sql + suffix)
+
+        def load(cur, name):
+            run(cur, f"SELECT * FROM t WHERE name = '{name}'")
+            run(cur, "SELECT 1", suffix=f" LIMIT {int(name)}")
+        """
+    )
+    run = called_function(parsed.call("run"), parsed.facts)
+    evaluator = StringEvaluator(parsed.facts)
+    inner = parsed.sink_argument("cur.execute")
+    assert evaluator.evaluate(inner).kind is Kind.UNKNOWN
+    value = evaluator.evaluate_through_call(inner, parsed.call("run"), run)
+    assert value.text == f"SELECT * FROM t WHERE name = '{MARKER}' LIMIT 10"
+    [build] = value.builds
+    assert build.through_variable and parsed.line(build.node) == 6
+    assert evaluator.evaluate_through_call(inner, parsed.call("run", 1), run).kind is Kind.TEXT
+
+
+# -- format(**locals()), environment, unpacked loops -------------------------------------------
+
+
+def test_format_with_locals_reads_each_named_local() -> None:
+    parsed = Parsed(
+        """
+        def purge(cur, days: int, name, **kwargs):
+            table = "events"
+            cur.execute("DELETE FROM {table} WHERE age > {days}".format(**locals()))
+            cur.executemany("DELETE FROM {table} WHERE name = '{name}'".format_map(vars()))
+            cur.executescript("DELETE FROM {table} WHERE name = '{name}'".format(**kwargs))
+        """
+    )
+    value = parsed.evaluate("cur.execute")
+    assert (value.kind, value.text) == (Kind.TEXT, f"DELETE FROM events WHERE age > {MARKER}")
+    value = parsed.evaluate("cur.executemany")
+    assert value.text == f"DELETE FROM events WHERE name = '{MARKER}'"
+    [build] = value.builds
+    assert build.techniques == (FORMAT,) and [parsed.code(part) for part in build.unsafe_parts] == ["vars()"]
+    [build] = parsed.evaluate("cur.executescript").builds
+    assert [parsed.code(part) for part in build.unsafe_parts] == ["kwargs"]
+
+
+def test_format_with_a_literal_mapping_is_text() -> None:
+    parsed = Parsed(
+        """
+        def purge(cur):
+            names = {"table": "events", "column": "created_at"}
+            cur.execute("DELETE FROM {table} WHERE {column} IS NULL".format(**names))
+        """
+    )
+    assert parsed.evaluate("cur.execute").text == "DELETE FROM events WHERE created_at IS NULL"
+
+
+def test_environment_variables_are_trusted_configuration() -> None:
+    parsed = Parsed(
+        """
+        import os
+        from os import environ
+
+        def report(cur, day):
+            cur.execute(f"SELECT * FROM {os.environ['TABLE']} JOIN {environ.get('OTHER')} USING (id) WHERE {os.getenv('COLUMN')} = %s", (day,))
+        """
+    )
+    assert parsed.evaluate("cur.execute").kind is Kind.TEXT
+
+
+@pytest.mark.parametrize(
+    ("loop", "kind"),
+    [
+        ("for column, kind in (('id', 'int'), ('name', 'text')):", Kind.TEXT),
+        ("for column, label in {'sku': 'SKU', 'name': 'Name'}.items():", Kind.TEXT),
+        ("for index, column in enumerate(('id', 'name')):", Kind.TEXT),
+        ("for column, other in zip(('id', 'name'), request_columns):", Kind.TEXT),
+        ("for other, column in zip(('id', 'name'), request_columns):", Kind.BUILT),
+        ("for column, value in request_filters.items():", Kind.BUILT),
+        ("for column, *rest in (('id', 'int'),):", Kind.BUILT),
+    ],
+)
+def test_unpacked_loop_targets_take_the_components_of_literal_items(loop: str, kind: Kind) -> None:
+    parsed = Parsed(f"def load(cur, request_columns, request_filters):\n    {loop}\n        cur.execute(f'SELECT {{column}} FROM t')\n")
+    assert parsed.evaluate("cur.execute").kind is kind
+
+
+# -- forgotten parameters: `%` into execute ----------------------------------------------------
+
+
+def _percent(source: str, paramstyle: Paramstyle = Paramstyle.FORMAT, unescapes_percent: bool = True) -> str | None:
+    node = cst.parse_expression(source)
+    assert isinstance(node, cst.BinaryOperation)
+    result = parameterize_percent(node, paramstyle, unescapes_percent=unescapes_percent)
+    return None if result is None else result.arguments(ParameterPassing.SEQUENCE, cst.Module(body=[]).code_for_node)
+
+
+def test_parameterize_percent_passes_the_values() -> None:
+    assert _percent('"SELECT * FROM t WHERE id = %s" % user_id') == '"SELECT * FROM t WHERE id = %s", (user_id,)'
+    assert _percent("'SELECT * FROM t WHERE a = \\'%s\\' AND b IN (%s, %s)' % (a.b, c(), d)") == (
+        "'SELECT * FROM t WHERE a = %s AND b IN (%s, %s)', (a.b, c(), d)"
+    )
+    assert _percent("\"UPDATE t SET pct = '5%%' WHERE name = '%s'\" % request.args['name']") == (
+        "\"UPDATE t SET pct = '5%%' WHERE name = %s\", (request.args['name'],)"
+    )
+    assert _percent('r"""SELECT * FROM t WHERE id = %s""" % (pk,)') == 'r"""SELECT * FROM t WHERE id = %s""", (pk,)'
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '"SELECT * FROM t WHERE id = %d" % pk',  # only %s
+        '"SELECT * FROM t WHERE id = %(pk)s" % {"pk": pk}',
+        '"SELECT * FROM %s WHERE id = %s" % (table, pk)',  # a table name cannot be a parameter
+        "\"SELECT * FROM t WHERE name LIKE '%%%s%%'\" % term",  # inside a literal pattern
+        '"SELECT * FROM t WHERE a = %s AND b = %s" % pair',  # one value for two conversions
+        '"SELECT * FROM t WHERE a = %s" % (a, b)',
+        '"SELECT * FROM t WHERE id = %s" % get_id()',  # may return a tuple
+        '"SELECT * FROM t WHERE id = %s" % (*ids,)',
+        '"SELECT * FROM t WHERE a = %s AND b = %s" % (a, (b, c))',
+        '"SELECT * FROM t WHERE id = \\x25s" % pk',  # an escape spells the %
+        'b"SELECT * FROM t WHERE id = %s" % pk',
+        '"SELECT * FROM t " "WHERE id = %s" % pk',  # implicit concatenation: left as it is
+        '"SELECT * FROM t WHERE id = %s %" % pk',
+    ],
+)
+def test_parameterize_percent_refuses_what_is_not_certain(source: str) -> None:
+    assert _percent(source) is None
+
+
+def test_percent_fixes_follow_what_the_driver_does_with_double_percent() -> None:
+    assert _percent('"SELECT * FROM t WHERE id = %s" % pk', Paramstyle.QMARK) is None  # `?` drivers: not this fix
+    assert _percent("\"SELECT * FROM t WHERE pct = '5%%' AND id = %s\" % pk", unescapes_percent=False) is None
+    assert _percent('"SELECT * FROM t WHERE id = %s" % pk', unescapes_percent=False) == '"SELECT * FROM t WHERE id = %s", (pk,)'
+    f_string = _f_string("f\"SELECT * FROM t WHERE pct = '5%' AND id = {pk}\"")
+    assert parameterize_f_string(f_string, Paramstyle.FORMAT, unescapes_percent=False) is None
+
+
+# -- SQL001: where findings go for helpers, wrappers and loops ---------------------------------
+
+
+def test_sql001_reports_a_helper_built_from_its_parameters_at_the_call() -> None:
+    source = textwrap.dedent(
+        """
+        import sqlite3
+
+        def by_name(name):
+            return f"SELECT * FROM users WHERE name = '{name}'"
+
+        def load(conn: sqlite3.Connection, first, second):
+            conn.execute(by_name("admin"))
+            conn.execute(by_name(first))
+            query = by_name(second)
+            return conn.execute(query).fetchall()
+        """
+    )
+    findings = _sql001(source)
+    assert [(f.start.line, f.start.column) for f in findings] == [(9, 18), (10, 13)]
+    assert findings[0].message == (
+        "SQL that `by_name()` builds with an f-string (line 5) from `first` reaches conn.execute(); "
+        "have `by_name()` return the text with placeholders and the values, and pass those as parameters"
+    )
+    assert "from `second` reaches conn.execute() on line 11;" in findings[1].message
+    assert all(f.fix is None for f in findings)
+
+
+def test_sql001_reports_a_helpers_own_value_once_inside_the_helper() -> None:
+    source = textwrap.dedent(
+        """
+        import sqlite3
+
+        class Tenants:
+            def _clause(self):
+                return f"tenant = '{self.request.headers['X-Tenant']}'"
+
+            def invoices(self, conn: sqlite3.Connection):
+                return conn.execute("SELECT * FROM invoices WHERE " + self._clause()).fetchall()
+
+            def payments(self, conn: sqlite3.Connection):
+                return conn.execute("SELECT * FROM payments WHERE " + self._clause()).fetchall()
+        """
+    )
+    [finding] = _sql001(source)
+    assert finding.start.line == 6
+    assert finding.message.startswith("SQL built with an f-string reaches conn.execute() on line 9 through `_clause()`;")
+
+
+def test_sql001_wrapper_calls_are_sinks_one_level_deep() -> None:
+    source = textwrap.dedent(
+        """
+        import psycopg2
+
+        def run(sql, params=()):
+            with psycopg2.connect("") as conn, conn.cursor() as cur:
+                cur.execute(sql, params)
+
+        def run_twice(sql):
+            run(sql)
+            run(sql)
+
+        def report(region, day, queue):
+            run(f"SELECT * FROM sales WHERE region = '{region}'")
+            run("SELECT * FROM sales WHERE day = %s", (day,))
+            run_twice(f"DELETE FROM sales WHERE region = '{region}'")  # a wrapper of a wrapper: not followed
+            queue.run(f"DELETE FROM sales WHERE region = '{region}'")  # another object's run()
+        """
+    )
+    [finding] = _sql001(source)
+    assert finding.start.line == 13
+    assert finding.message == (
+        "SQL built with an f-string reaches cur.execute() on line 6 through `run()`; pass the values as parameters (`%s` placeholders)"
+    )
+
+
+def test_sql001_wrapper_reports_its_own_build_at_its_own_sink_only() -> None:
+    source = textwrap.dedent(
+        """
+        import sqlite3
+
+        def by_column(conn: sqlite3.Connection, column, value):
+            return conn.execute(f"SELECT * FROM t WHERE {column} = ?", (value,)).fetchall()
+
+        def load(conn, request):
+            by_column(conn, "name", request.args["name"])
+            by_column(conn, request.args["column"], 1)
+        """
+    )
+    assert [f.start.line for f in _sql001(source)] == [5]
+
+
+def test_sql001_percent_fix_only_where_the_value_is_one_value() -> None:
+    source = textwrap.dedent(
+        """
+        import psycopg2
+
+        def load(cur, user_id, rows):
+            pair = (user_id,)
+            cur.execute("SELECT * FROM t WHERE id = %s" % user_id)
+            cur.execute("SELECT * FROM t WHERE id = %s" % pair)
+            for row in rows:
+                cur.execute("SELECT * FROM t WHERE id = %s" % row)
+        """
+    )
+    findings = _sql001(source)
+    assert [(f.start.line, f.fix is not None) for f in findings] == [(6, True), (7, False), (9, False)]
+    assert findings[0].fix.description == "Pass the `%` values as the query's parameters argument"
+    assert [edit.replacement for edit in findings[0].fix.edits] == ['"SELECT * FROM t WHERE id = %s", (user_id,)']
+
+
+def test_sql001_no_percent_fix_for_mysql_connector_with_a_literal_percent() -> None:
+    source = textwrap.dedent(
+        """
+        import mysql.connector
+
+        def load(user_id):
+            cur = mysql.connector.connect().cursor()
+            cur.execute("SELECT * FROM t WHERE id = %s" % user_id)
+            cur.execute("SELECT * FROM t WHERE pct LIKE '5%%' AND id = %s" % user_id)
+        """
+    )
+    findings = _sql001(source)
+    assert [(f.start.line, f.fix is not None) for f in findings] == [(6, True), (7, False)]
+
+
+def test_sql001_loop_values_are_flagged_and_allow_listed_keys_are_not() -> None:
+    source = textwrap.dedent(
+        """
+        import sqlite3
+
+        FILTERABLE = ("status", "region")
+
+        def orders(conn: sqlite3.Connection, filters):
+            sql = "SELECT * FROM orders WHERE 1 = 1"
+            for column, value in filters.items():
+                if column in FILTERABLE:
+                    sql += f" AND {column} = '{value}'"
+            return conn.execute(sql).fetchall()
+        """
+    )
+    [finding] = _sql001(source)
+    assert finding.start.line == 10
+    assert finding.message == "SQL built with an f-string reaches conn.execute() on line 11 through `sql`; pass the values as parameters (`?` placeholders)"

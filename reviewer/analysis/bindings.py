@@ -2,8 +2,13 @@
 
 libcst's scope analysis says which assignments a use of a name may read; this module says what
 each of them put there: a value (`q = ...`), an addition (`q += ...`), one item of an iterable
-(`for q in ...`), a context manager's result (`with ... as q`), an import, a parameter (with
-its annotation), or something opaque (a `def`, an `except` target, an unpacking we cannot pair).
+(`for q in ...`), one component of each item (`for k, v in d.items()`), a context manager's
+result (`with ... as q`), an import, a parameter (with its annotation), or something opaque (a
+`def`, an `except` target, an unpacking we cannot pair).
+
+It also says which function of this file a call runs (`helper(x)`, `self.method(x)`), which
+argument each of its parameters gets, and what it returns — enough to follow a value one or two
+calls deep without leaving the file.
 """
 
 from __future__ import annotations
@@ -14,15 +19,22 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import Assignment, BaseAssignment, ComprehensionScope, ImportAssignment, Scope
 
+from reviewer.analysis.calls import bind_arguments
 from reviewer.analysis.facts import ModuleFacts
 
 LIST_MUTATORS = ("append", "extend", "insert")
+# Decorators that leave what a function returns as it is.
+TRANSPARENT_DECORATORS = frozenset({"functools.cache", "functools.lru_cache"})
+STATIC_METHOD = "builtins.staticmethod"
+CLASS_METHOD = "builtins.classmethod"
+MAX_RETURNS = 8
 
 
 class BindingKind(enum.Enum):
     VALUE = "value"
     APPEND = "append"
     ITEM = "item"
+    UNPACKED_ITEM = "unpacked_item"
     CONTEXT = "context"
     IMPORT = "import"
     PARAMETER = "parameter"
@@ -33,11 +45,13 @@ class BindingKind(enum.Enum):
 class Binding:
     kind: BindingKind
     assignment: BaseAssignment
-    # VALUE/APPEND: the value; ITEM: the iterable; CONTEXT: the context manager expression;
-    # PARAMETER: the annotation, if any.
+    # VALUE/APPEND: the value; ITEM/UNPACKED_ITEM: the iterable; CONTEXT: the context manager
+    # expression; PARAMETER: the annotation, if any.
     expression: cst.BaseExpression | None = None
     # Whether the assignment is in the same function as the use (comprehensions count as inside).
     same_function: bool = True
+    # UNPACKED_ITEM: where in each item the name sits: `for i, (k, v) in ...` binds v at (1, 1).
+    components: tuple[int, ...] = ()
 
 
 def bindings_of(name: cst.Name, facts: ModuleFacts) -> list[Binding]:
@@ -50,8 +64,8 @@ def bindings_of(name: cst.Name, facts: ModuleFacts) -> list[Binding]:
 
 
 def binding_of(assignment: BaseAssignment, facts: ModuleFacts, *, same_function: bool = True) -> Binding:
-    def make(kind: BindingKind, expression: cst.BaseExpression | None = None) -> Binding:
-        return Binding(kind, assignment, expression, same_function)
+    def make(kind: BindingKind, expression: cst.BaseExpression | None = None, components: tuple[int, ...] = ()) -> Binding:
+        return Binding(kind, assignment, expression, same_function, components)
 
     if isinstance(assignment, ImportAssignment):
         return make(BindingKind.IMPORT)
@@ -82,6 +96,9 @@ def binding_of(assignment: BaseAssignment, facts: ModuleFacts, *, same_function:
         paired = _paired_unpacking(parent, facts)
         if paired is not None:
             return make(BindingKind.VALUE, paired)
+        unpacked = _unpacked_loop_target(parent, facts)
+        if unpacked is not None:
+            return make(BindingKind.UNPACKED_ITEM, *unpacked)
     return make(BindingKind.OPAQUE)
 
 
@@ -99,6 +116,22 @@ def _paired_unpacking(element: cst.Element, facts: ModuleFacts) -> cst.BaseExpre
         return None
     index = next(i for i, candidate in enumerate(targets.elements) if candidate is element)
     return values.elements[index].value
+
+
+def _unpacked_loop_target(element: cst.Element, facts: ModuleFacts) -> tuple[cst.BaseExpression, tuple[int, ...]] | None:
+    """`for k, v in pairs` binds v to component 1 of each item: (the iterable, the component path)."""
+    path: list[int] = []
+    node: cst.CSTNode | None = element
+    while isinstance(node, cst.Element):
+        container = facts.parent(node)
+        if not isinstance(container, (cst.Tuple, cst.List)) or any(isinstance(e, cst.StarredElement) for e in container.elements):
+            return None
+        path.append(next(i for i, candidate in enumerate(container.elements) if candidate is node))
+        holder = facts.parent(container)
+        if isinstance(holder, (cst.For, cst.CompFor)) and holder.target is container:
+            return holder.iter, tuple(reversed(path))
+        node = holder
+    return None
 
 
 def list_mutations(assignment: BaseAssignment, facts: ModuleFacts) -> list[tuple[str, cst.Call]]:
@@ -122,3 +155,126 @@ def _function_scope(scope: Scope | None) -> Scope | None:
     while isinstance(scope, ComprehensionScope):
         scope = scope.parent
     return scope
+
+
+@dataclass(frozen=True, eq=False)
+class CalledFunction:
+    """A function of this file that a call runs; `receiver_bound`: the call fills its first
+    parameter itself (`self.method(x)` binds `self`)."""
+
+    definition: cst.FunctionDef
+    receiver_bound: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.definition.name.value
+
+    def arguments(self, call: cst.Call) -> dict[cst.Param, cst.BaseExpression | None]:
+        """What each parameter gets from `call`: its argument, else its default, else None
+        (`*args`/`**kwargs`, or arguments a `*`/`**` splat hides)."""
+        params = self.definition.params
+        positional = [*params.posonly_params, *params.params][1 if self.receiver_bound else 0 :]
+        bound = bind_arguments(call, [param.name.value for param in positional])
+        named = [*positional, *params.kwonly_params]
+        return {param: bound.get(param.name.value, param.default) for param in named}
+
+
+def called_function(call: cst.Call, facts: ModuleFacts) -> CalledFunction | None:
+    """The function defined in this file that `call` runs: `helper(x)` runs `def helper`;
+    `self.method(x)`/`cls.method(x)` inside a method runs `method` of that same class (a subclass
+    override is not considered). Decorated functions count only when the decorator leaves the
+    return value alone (`functools.lru_cache`, `staticmethod`, `classmethod`)."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        definition = _only_referent(func, facts)
+        if not isinstance(definition, cst.FunctionDef) or _decorators(definition, facts) - TRANSPARENT_DECORATORS:
+            return None
+        return CalledFunction(definition)
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        return _own_method(func.value, func.attr.value, facts)
+    return None
+
+
+def _own_method(receiver: cst.Name, name: str, facts: ModuleFacts) -> CalledFunction | None:
+    param = _only_referent(receiver, facts)
+    if not isinstance(param, cst.Param):
+        return None
+    caller = _owner(_owner(param, facts), facts)  # Param -> Parameters -> FunctionDef
+    body = _owner(caller, facts) if isinstance(caller, cst.FunctionDef) else None
+    owner_class = _owner(body, facts) if body is not None else None
+    if not isinstance(owner_class, cst.ClassDef) or not _first_parameter_is(caller, param):
+        return None
+    methods = [
+        statement
+        for statement in owner_class.body.body
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name
+    ]
+    if len(methods) != 1:
+        return None
+    definition = methods[0]
+    decorators = _decorators(definition, facts)
+    if decorators - TRANSPARENT_DECORATORS - {STATIC_METHOD, CLASS_METHOD}:
+        return None
+    if CLASS_METHOD in _decorators(caller, facts) and not decorators & {STATIC_METHOD, CLASS_METHOD}:
+        return None  # `cls.method(x)` on an instance method would pass x as `self`
+    return CalledFunction(definition, receiver_bound=STATIC_METHOD not in decorators)
+
+
+def _only_referent(name: cst.Name, facts: ModuleFacts) -> cst.CSTNode | None:
+    """The node that binds `name` when exactly one assignment can reach this use."""
+    referents = facts.referents(name)
+    return getattr(referents[0], "node", None) if len(referents) == 1 else None
+
+
+def _owner(node: cst.CSTNode | None, facts: ModuleFacts) -> cst.CSTNode | None:
+    return facts.parent(node) if node is not None else None
+
+
+def _first_parameter_is(function: cst.FunctionDef, param: cst.Param) -> bool:
+    positional = [*function.params.posonly_params, *function.params.params]
+    return bool(positional) and positional[0] is param
+
+
+def _decorators(definition: cst.FunctionDef, facts: ModuleFacts) -> set[str]:
+    """What decorates a function, by qualified name (`@lru_cache(...)` counts as lru_cache); an
+    async function counts as decorated by something unknown, as its call returns a coroutine."""
+    names: set[str] = {"<async>"} if definition.asynchronous is not None else set()
+    for decorator in definition.decorators:
+        expression = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        names |= facts.qualified_names(expression) or {"<unknown>"}
+    return names
+
+
+def returned_values(function: cst.FunctionDef) -> tuple[cst.BaseExpression, ...]:
+    """The expressions a function's `return` statements give back (its own, not those of nested
+    functions); empty for generators and for functions with more than MAX_RETURNS of them."""
+    collector = _ReturnCollector()
+    function.body.visit(collector)
+    if collector.generator or len(collector.values) > MAX_RETURNS:
+        return ()
+    return tuple(collector.values)
+
+
+class _ReturnCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[cst.BaseExpression] = []
+        self.generator = False
+
+    def visit_Return(self, node: cst.Return) -> bool:
+        if node.value is not None:
+            self.values.append(node.value)
+        return False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.generator = True
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False

@@ -70,6 +70,13 @@ class ModuleFacts:
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._get(ScopeProvider, node)
 
+    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | cst.Lambda | None:
+        """The innermost function or lambda holding `node`; None at module or class level."""
+        current = self.parent(node)
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda)):
+            current = self.parent(current)
+        return current
+
     def line(self, node: cst.CSTNode) -> int:
         return self._get(PositionProvider, node).start.line
 
@@ -110,6 +117,10 @@ class ModuleFacts:
             if access.node is name:
                 return sorted(access.referents, key=self._assignment_order)
         return []
+
+    def assignments_named(self, scope: Scope, name: str) -> list[BaseAssignment]:
+        """The assignments to `name` made in `scope` itself, in source order."""
+        return sorted(scope.assignments[name], key=self._assignment_order)
 
     def _assignment_order(self, assignment: BaseAssignment) -> tuple[int, int]:
         return self.sort_key(assignment.node) if isinstance(assignment, Assignment) else (0, 0)

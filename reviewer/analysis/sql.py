@@ -14,6 +14,7 @@ runner's, a thread pool's, a GraphQL client's method.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 import libcst as cst
@@ -53,6 +54,9 @@ class Library:
     passing: ParameterPassing = ParameterPassing.SEQUENCE
     # Methods taking (sql, parameters) in `paramstyle`: where a fix may add parameters.
     parameter_methods: frozenset[str] = frozenset()
+    # Format paramstyle: whether, once parameters are passed, the driver reads `%%` as `%`
+    # (mysql.connector passes `%%` through as it is).
+    unescapes_percent: bool = True
 
     def owns(self, dotted_name: str) -> bool:
         return any(dotted_name == module or dotted_name.startswith(module + ".") for module in self.modules)
@@ -69,7 +73,15 @@ LIBRARIES: tuple[Library, ...] = (
     Library("psycopg", ("psycopg",), "dbapi", _DBAPI, Paramstyle.FORMAT, parameter_methods=frozenset({"execute"})),
     Library("pymysql", ("pymysql",), "dbapi", _DBAPI, Paramstyle.FORMAT, parameter_methods=frozenset({"execute"})),
     Library("MySQLdb", ("MySQLdb",), "dbapi", _DBAPI, Paramstyle.FORMAT, parameter_methods=frozenset({"execute"})),
-    Library("mysql.connector", ("mysql.connector",), "dbapi", _DBAPI, Paramstyle.FORMAT, parameter_methods=frozenset({"execute"})),
+    Library(
+        "mysql.connector",
+        ("mysql.connector",),
+        "dbapi",
+        _DBAPI,
+        Paramstyle.FORMAT,
+        parameter_methods=frozenset({"execute"}),
+        unescapes_percent=False,
+    ),
     Library(
         "asyncpg",
         ("asyncpg",),
@@ -151,6 +163,10 @@ METHOD_SINKS: dict[str, SinkSpec] = {
 }
 
 
+# The last name of every sink: `cur.execute`, `sa.text`, `pd.read_sql`, `sql.SQL`.
+_SINK_ATTRIBUTES = frozenset(METHOD_SINKS) | frozenset(name.rsplit(".", 1)[-1] for name in FUNCTION_SINKS)
+
+
 @dataclass(frozen=True, eq=False)
 class QuerySink:
     call: cst.Call
@@ -171,6 +187,8 @@ class QuerySink:
 
 def query_sink(call: cst.Call, facts: ModuleFacts) -> QuerySink | None:
     """The query sink this call is, or None."""
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value not in _SINK_ATTRIBUTES:
+        return None  # an attribute's qualified name ends with the attribute: no need to ask
     for name in facts.qualified_names(call.func):
         spec = FUNCTION_SINKS.get(name)
         if spec is not None:
@@ -226,7 +244,12 @@ def receiver_origins(expression: cst.BaseExpression, facts: ModuleFacts) -> froz
 
 def imported_libraries(node: cst.CSTNode, facts: ModuleFacts) -> tuple[Library, ...]:
     """The database libraries imported where `node` is (module level or enclosing functions)."""
-    imports = facts.visible_imports(node)
+    return _libraries_among(facts.visible_imports(node))
+
+
+@functools.lru_cache(maxsize=256)
+def _libraries_among(imports: frozenset[str]) -> tuple[Library, ...]:
+    """Asked for every method-style sink; a scope's imports are one frozenset, so this is a lookup."""
     return tuple(library for library in LIBRARIES if any(library.owns(name) for name in imports))
 
 

@@ -2,16 +2,23 @@
 parts nobody vouched for — and where that building happens.
 
 `StringEvaluator.evaluate(expr)` follows the syntax, never runs it: literals, implicit
-concatenation, f-strings, `%` formatting, `.format()`, `+`, `.join()`, and names through their
-assignments (`q = f"..."; q += ...`, module constants, loop items over literals, list
-`.append`s). A value is *safe* when its text cannot carry SQL: numbers and `int()`/`float()`
-casts, numeric format specs (`{n:d}`, `%d`), values picked from literal allow-lists (ternaries
-between literals, `{"a": "col_a"}[key]`, `if col not in ALLOWED: raise`), calls to configured
-sanitizers, and names that are constants by convention (`TABLE`, `settings.DB_TABLE`,
-`Model._meta.db_table`).
+concatenation, f-strings, `%` formatting, `.format()`/`.format_map()` (`**locals()` reads the
+local variables each field names), `+`, `.join()`, and names through their assignments
+(`q = f"..."; q += ...`, module constants, loop items over literals — also unpacked, as in
+`for col, kind in PAIRS` or `for k, v in MAPPING.items()` — list `.append`s). A value is *safe*
+when its text cannot carry SQL: numbers and `int()`/`float()` casts, numeric format specs
+(`{n:d}`, `%d`), values picked from literal allow-lists (ternaries between literals,
+`{"a": "col_a"}[key]`, `if col not in ALLOWED: raise`), calls to configured sanitizers, names
+that are constants by convention (`TABLE`, `settings.DB_TABLE`, `Model._meta.db_table`), and
+deployment configuration read from the environment (`os.environ[...]`, `os.getenv(...)`).
+
+With `follow_calls=True`, a call to a function of the same file (`build_query(x)`,
+`self._where(x)`) is followed into its `return` statements, its parameters holding the call's
+arguments, at most MAX_CALL_DEPTH calls deep and MAX_FOLLOWED_CALLS times per module.
 
 A *build* is reported where unsafe parts enter the text, so a finding points at the f-string
-to change; builds seen through a variable are marked, so the caller can say where the text went.
+to change; builds seen through a variable or a followed call are marked, so the caller can say
+where the text went.
 """
 
 from __future__ import annotations
@@ -20,12 +27,22 @@ import enum
 import re
 import string
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator, Sequence, Union
+from typing import Callable, Iterable, Iterator, Sequence, Union
 
 import libcst as cst
+from libcst.metadata import ComprehensionScope, Scope
 
-from reviewer.analysis.bindings import Binding, BindingKind, bindings_of, list_mutations
-from reviewer.analysis.calls import positional_args
+from reviewer.analysis.bindings import (
+    Binding,
+    BindingKind,
+    CalledFunction,
+    binding_of,
+    bindings_of,
+    called_function,
+    list_mutations,
+    returned_values,
+)
+from reviewer.analysis.calls import literal_dict, positional_args
 from reviewer.analysis.facts import ModuleFacts
 from reviewer.analysis.guards import is_allow_listed
 from reviewer.analysis.sqltext import MARKER
@@ -40,6 +57,13 @@ SAFE_TYPES = frozenset(
 # Built-in quoting helpers whose result is a safely quoted identifier.
 KNOWN_SANITIZERS = frozenset({"psycopg2.extensions.quote_ident", "django.db.connection.ops.quote_name"})
 TEXT_PRESERVING_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold"})
+# Deployment configuration: whoever sets it can already run SQL, so it is trusted like code.
+ENVIRONMENT = frozenset({"os.environ"})
+ENVIRONMENT_READS = frozenset({"os.getenv", "os.environ.get"})
+# `.format(**locals())`: every field is the local variable of that name.
+LOCAL_VARIABLES = frozenset({"builtins.locals", "builtins.vars"})
+MAX_CALL_DEPTH = 2
+MAX_FOLLOWED_CALLS = 200
 COLLECTION_CALLS = frozenset(
     {"builtins.list", "builtins.tuple", "builtins.set", "builtins.frozenset", "builtins.sorted", "builtins.reversed"}
 )
@@ -63,6 +87,7 @@ class Kind(enum.Enum):
     SAFE = "safe"  # not known text, but safe to interpolate into SQL
     BUILT = "built"  # text built here from at least one part nobody vouched for
     UNKNOWN = "unknown"  # an opaque value: a parameter, an attribute, a call's result
+    # (in a followed call, a parameter's UNKNOWN holds one Hole: the argument it stands for)
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +109,14 @@ class Build:
     techniques: tuple[str, ...]  # e.g. ("an f-string",), ("`%` formatting", "`+` concatenation")
     unsafe_parts: tuple[cst.BaseExpression, ...]
     through_variable: bool = False  # reached the evaluated expression through a name's assignment
+    # The outermost followed call (in the evaluated expression's own code) the text came out of.
+    via_call: cst.Call | None = None
+
+    @property
+    def anchored(self) -> bool:
+        """Found through a variable or a call: it keeps its place instead of joining the
+        expression around it (which only builds further on it)."""
+        return self.through_variable or self.via_call is not None
 
 
 @dataclass(frozen=True)
@@ -118,13 +151,25 @@ def text_value(text: str) -> StringValue:
 
 
 class StringEvaluator:
-    def __init__(self, facts: ModuleFacts, sanitizers: Iterable[str] = ()) -> None:
+    def __init__(self, facts: ModuleFacts, sanitizers: Iterable[str] = (), *, follow_calls: bool = False) -> None:
         self.facts = facts
         self.sanitizers = KNOWN_SANITIZERS | frozenset(sanitizers)
+        self.follow_calls = follow_calls
         self._resolving: set[int] = set()  # assignments being evaluated, against cycles in loops
+        self._arguments: dict[int, StringValue] = {}  # id(Param) -> its argument, in followed calls
+        self._call_stack: list[int] = []  # ids of the functions being followed
+        self._returns: dict[int, tuple[cst.BaseExpression, ...]] = {}
+        self._followed = 0
 
     def evaluate(self, expression: cst.BaseExpression) -> StringValue:
         return self._evaluate(expression, 0)
+
+    def evaluate_through_call(self, expression: cst.BaseExpression, call: cst.Call, called: CalledFunction) -> StringValue:
+        """What `expression`, written in `called`'s body, holds when `call` runs it: the
+        function's parameters hold the call's arguments. UNKNOWN once the budget is spent."""
+        if not self._may_follow(called):
+            return UNKNOWN
+        return self._in_call(call, called, lambda: self._evaluate(expression, 0), 0)
 
     def is_literal_collection(self, expression: cst.BaseExpression) -> bool:
         """A collection whose items are all known text or safe values (an allow-list)."""
@@ -156,6 +201,8 @@ class StringEvaluator:
         if isinstance(node, cst.Call):
             return self._call(node, depth)
         if isinstance(node, cst.Subscript):
+            if self.facts.qualified_names(node.value) & ENVIRONMENT:
+                return SAFE
             return self._alternatives(self._collection_values(node.value, depth))
         if isinstance(node, cst.IfExp):
             return self._alternatives([self._evaluate(node.body, depth), self._evaluate(node.orelse, depth)])
@@ -180,12 +227,13 @@ class StringEvaluator:
         if pieces is None:
             pieces = [piece for expression, value in parts for piece in _pieces(expression, value)]
         pieces = tuple(_merge_text(pieces))
-        introduced = [expression for expression, value in parts if value.kind is Kind.UNKNOWN]
+        opaque = [_stand_in(expression, value) for expression, value in parts if value.kind is Kind.UNKNOWN]
+        introduced = list({id(expression): expression for expression in opaque}.values())
         inherited = [build for _, value in parts for build in value.builds]
-        nested = [build for build in inherited if not build.through_variable]
+        nested = [build for build in inherited if not build.anchored]
         if not introduced and (not nested or technique is None):
             return StringValue(Kind.BUILT if inherited else Kind.TEXT, pieces, tuple(inherited))
-        elsewhere = [build for build in inherited if build.through_variable]
+        elsewhere = [build for build in inherited if build.anchored]
         techniques = ((technique,) if technique else ()) + tuple(t for build in nested for t in build.techniques)
         unsafe = tuple(introduced) + tuple(part for build in nested for part in build.unsafe_parts)
         build = Build(node, tuple(dict.fromkeys(techniques)), unsafe)
@@ -275,11 +323,14 @@ class StringEvaluator:
 
     def _call(self, node: cst.Call, depth: int) -> StringValue:
         names = self._callee_names(node.func)
-        if names & SAFE_CALLS or names & self.sanitizers:
+        if names & SAFE_CALLS or names & self.sanitizers or names & ENVIRONMENT_READS:
             return SAFE
         positional = positional_args(node)
         if "builtins.str" in names and len(node.args) == 1 and positional:
             return self._evaluate(positional[0], depth)
+        called = called_function(node, self.facts) if self.follow_calls else None
+        if called is not None:
+            return self._follow(node, called, depth)
         if not isinstance(node.func, cst.Attribute):
             return UNKNOWN
         method = node.func.attr.value
@@ -292,6 +343,8 @@ class StringEvaluator:
             return UNKNOWN
         if method == "format":
             return self._format(node, receiver, depth)
+        if method == "format_map" and len(node.args) == 1 and positional:
+            return self._format(node, receiver, depth, mapping=positional[0])
         if method == "join" and len(node.args) == 1 and positional:
             return self._join(node, receiver, positional[0], depth)
         return receiver if method in TEXT_PRESERVING_METHODS else UNKNOWN
@@ -305,18 +358,25 @@ class StringEvaluator:
                 names |= self.facts.qualified_names(bindings[0].expression)
         return names
 
-    def _format(self, node: cst.Call, template: StringValue, depth: int) -> StringValue:
+    def _format(self, node: cst.Call, template: StringValue, depth: int, mapping: cst.BaseExpression | None = None) -> StringValue:
+        """`.format(...)`, or `.format_map(mapping)` when `mapping` is given."""
         positional: list[cst.BaseExpression] = []
         by_key: dict[str, cst.BaseExpression] = {}
-        unpacked: cst.BaseExpression | None = None  # *args/**kwargs: fills any field not named
-        for arg in node.args:
+        unpacked = mapping  # *args/**kwargs, format_map's mapping: fills any field not named
+        keywords = mapping  # **kwargs or format_map's mapping: where named fields come from
+        for arg in node.args if mapping is None else ():
             if arg.star:
                 unpacked = unpacked or arg.value
+                keywords = keywords or (arg.value if arg.star == "**" else None)
             elif arg.keyword is None:
                 positional.append(arg.value)
             else:
                 by_key[arg.keyword.value] = arg.value
+        if keywords is not None:
+            by_key = {**self._literal_mapping(keywords), **by_key}
+        local_scope = self._local_variables_scope(keywords)
         parts: list[tuple[cst.BaseExpression, StringValue]] = [(node.func.value, template)]
+        unpacked_parts: list[tuple[cst.BaseExpression, StringValue]] = []  # one per field: values differ
         pieces: list[Piece] = []
         auto_index = 0
         for piece in template.pieces:
@@ -335,17 +395,44 @@ class StringEvaluator:
                 if base == "":
                     base, auto_index = str(auto_index), auto_index + 1
                 argument = positional[int(base)] if base.isdigit() and int(base) < len(positional) else by_key.get(base)
-                if argument is None:
-                    argument = unpacked
-                if argument is None:
+                if argument is None and unpacked is None:
                     return UNKNOWN
                 if spec and NUMERIC_FORMAT_SPEC.match(spec):
-                    pieces.append(Hole(argument, safe=True))
+                    pieces.append(Hole(argument if argument is not None else unpacked, safe=True))
+                    continue
+                if argument is None:
+                    value = UNKNOWN
+                    if local_scope is not None and unpacked is keywords and field == base and not base.isdigit():
+                        value = self._local_variable(local_scope, base, depth)
+                    unpacked_parts.append((unpacked, value))
+                    pieces.extend(_pieces(unpacked, value))
                     continue
                 value = self._evaluate(argument, depth)
                 parts.append((argument, value))
                 pieces.extend(_pieces(argument, value))
-        return self._compose(node, FORMAT, _unique_parts(parts), pieces)
+        return self._compose(node, FORMAT, [*_unique_parts(parts), *unpacked_parts], pieces)
+
+    def _literal_mapping(self, mapping: cst.BaseExpression) -> dict[str, cst.BaseExpression]:
+        """The entries of `**{"table": "users"}` (or of a name bound once to such a dict)."""
+        if isinstance(mapping, cst.Name):
+            bindings = bindings_of(mapping, self.facts)
+            if len(bindings) != 1 or bindings[0].kind is not BindingKind.VALUE:
+                return {}
+            mapping = bindings[0].expression
+        if not isinstance(mapping, cst.Dict) or not all(isinstance(e, cst.DictElement) for e in mapping.elements):
+            return {}
+        return literal_dict(mapping)
+
+    def _local_variables_scope(self, mapping: cst.BaseExpression | None) -> Scope | None:
+        """The scope whose variables `**locals()`/`**vars()` hands to `.format()`."""
+        if not (isinstance(mapping, cst.Call) and not mapping.args and self.facts.qualified_names(mapping.func) & LOCAL_VARIABLES):
+            return None
+        scope = self.facts.scope(mapping)
+        return None if isinstance(scope, ComprehensionScope) else scope
+
+    def _local_variable(self, scope: Scope, name: str, depth: int) -> StringValue:
+        bindings = [binding_of(assignment, self.facts) for assignment in self.facts.assignments_named(scope, name)]
+        return self._bindings_value(bindings, depth)
 
     def _join(self, node: cst.Call, separator: StringValue, iterable: cst.BaseExpression, depth: int) -> StringValue:
         items = self._items(iterable, depth)
@@ -365,8 +452,11 @@ class StringEvaluator:
             return SAFE
         if is_allow_listed(node, self.facts, self.is_literal_collection):
             return SAFE
+        return self._bindings_value(bindings_of(node, self.facts), depth)
+
+    def _bindings_value(self, bindings: list[Binding], depth: int) -> StringValue:
         values: list[tuple[Binding, StringValue]] = []
-        for binding in bindings_of(node, self.facts):
+        for binding in bindings:
             key = id(binding.assignment)
             if key in self._resolving:
                 continue
@@ -382,9 +472,13 @@ class StringEvaluator:
         if kind is BindingKind.IMPORT:
             return SAFE if CONSTANT_NAME.match(binding.assignment.name.rsplit(".", 1)[-1]) else UNKNOWN
         if kind is BindingKind.PARAMETER:
-            return SAFE if binding.expression is not None and self._is_safe_type(binding.expression) else UNKNOWN
+            if binding.expression is not None and self._is_safe_type(binding.expression):
+                return SAFE
+            return self._arguments.get(id(binding.assignment.node), UNKNOWN)
         if kind is BindingKind.ITEM:
             return self._alternatives([value for _, value in self._items(binding.expression, depth) or []])
+        if kind is BindingKind.UNPACKED_ITEM:
+            return self._alternatives(self._component_values(binding.expression, binding.components, depth))
         if kind not in (BindingKind.VALUE, BindingKind.APPEND):
             return UNKNOWN
         value = self._evaluate(binding.expression, depth)
@@ -402,6 +496,43 @@ class StringEvaluator:
             element = annotation.slice[0].slice if len(annotation.slice) == 1 else None
             return isinstance(element, cst.Index) and self._is_safe_type(element.value)
         return bool(self.facts.qualified_names(annotation) & SAFE_TYPES)
+
+    # -- calls to functions of this file ----------------------------------------------------
+
+    def _may_follow(self, called: CalledFunction) -> bool:
+        return (
+            len(self._call_stack) < MAX_CALL_DEPTH
+            and id(called.definition) not in self._call_stack
+            and self._followed < MAX_FOLLOWED_CALLS
+        )
+
+    def _follow(self, call: cst.Call, called: CalledFunction, depth: int) -> StringValue:
+        """What the call returns: its `return` expressions, evaluated with its arguments."""
+        definition = called.definition
+        if not self._may_follow(called):
+            return UNKNOWN
+        if id(definition) not in self._returns:
+            self._returns[id(definition)] = returned_values(definition)
+        returns = self._returns[id(definition)]
+        if not returns:
+            return UNKNOWN
+        value = self._in_call(call, called, lambda: self._alternatives([self._evaluate(r, depth) for r in returns]), depth)
+        return replace(value, builds=tuple(replace(build, via_call=call) for build in value.builds))
+
+    def _in_call(self, call: cst.Call, called: CalledFunction, evaluate: Callable[[], StringValue], depth: int) -> StringValue:
+        self._followed += 1
+        arguments = {
+            id(param): UNKNOWN if argument is None else _argument_value(argument, self._evaluate(argument, depth))
+            for param, argument in called.arguments(call).items()
+        }
+        outer = self._arguments
+        self._arguments = {**outer, **arguments}
+        self._call_stack.append(id(called.definition))
+        try:
+            return evaluate()
+        finally:
+            self._call_stack.pop()
+            self._arguments = outer
 
     # -- collections ------------------------------------------------------------------------
 
@@ -492,6 +623,48 @@ class StringEvaluator:
             return self._items(values[0], depth)
         return None
 
+    def _component_values(self, iterable: cst.BaseExpression, path: tuple[int, ...], depth: int) -> list[StringValue] | None:
+        """The values a loop target at `path` takes: `for k, v in ITEMS.items()`, `for i, x in
+        enumerate(xs)`, `for a, b in zip(xs, ys)`, `for col, kind in (("id", "int"), ...)`."""
+        if depth > MAX_DEPTH or not path:
+            return None
+        index, rest = path[0], path[1:]
+        if isinstance(iterable, cst.Name):
+            bindings = bindings_of(iterable, self.facts)
+            if len(bindings) != 1 or bindings[0].kind is not BindingKind.VALUE:
+                return None
+            return self._component_values(bindings[0].expression, path, depth + 1)
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+            values = []
+            for element in iterable.elements:
+                component = _component(element.value, path) if isinstance(element, cst.Element) else None
+                if component is None:
+                    return None
+                values.append(self._evaluate(component, depth + 1))
+            return values
+        if not isinstance(iterable, cst.Call):
+            return None
+        names = self.facts.qualified_names(iterable.func)
+        arguments = positional_args(iterable)
+        if "builtins.enumerate" in names and arguments and not any(arg.star for arg in iterable.args):
+            return ([SAFE] if not rest else None) if index == 0 else self._loop_values(arguments[0], rest, depth + 1)
+        if "builtins.zip" in names and index < len(arguments) and not any(arg.star for arg in iterable.args):
+            return self._loop_values(arguments[index], rest, depth + 1)
+        method = iterable.func.attr.value if isinstance(iterable.func, cst.Attribute) else None
+        if method == "items" and not iterable.args and not rest and index in (0, 1):
+            mapping = iterable.func.value
+            if index == 0:
+                keys = self._items(mapping, depth + 1)
+                return None if keys is None else [value for _, value in keys]
+            return self._collection_values(mapping, depth + 1)
+        return None
+
+    def _loop_values(self, iterable: cst.BaseExpression, path: tuple[int, ...], depth: int) -> list[StringValue] | None:
+        if path:
+            return self._component_values(iterable, path, depth)
+        items = self._items(iterable, depth)
+        return None if items is None else [value for _, value in items]
+
     def _collection_values(self, node: cst.BaseExpression, depth: int) -> list[StringValue] | None:
         """The values subscripting a literal dict, list or tuple can give (`{"a": "x"}[key]`)."""
         if isinstance(node, cst.Dict):
@@ -509,6 +682,18 @@ class StringEvaluator:
         return None
 
 
+def _component(expression: cst.BaseExpression, path: tuple[int, ...]) -> cst.BaseExpression | None:
+    """The part at `path` of a literal tuple/list: `("id", "int")` at (1,) is `"int"`."""
+    for index in path:
+        if not isinstance(expression, (cst.Tuple, cst.List)) or index >= len(expression.elements):
+            return None
+        element = expression.elements[index]
+        if any(isinstance(e, cst.StarredElement) for e in expression.elements):
+            return None
+        expression = element.value
+    return expression
+
+
 def _merge_bindings(values: list[tuple[Binding, StringValue]]) -> StringValue:
     """A name read after several assignments may hold any of them; `+=` adds to the text.
 
@@ -517,6 +702,8 @@ def _merge_bindings(values: list[tuple[Binding, StringValue]]) -> StringValue:
     """
     if not values:
         return UNKNOWN
+    if len(values) == 1 and values[0][0].kind is not BindingKind.APPEND:
+        return values[0][1]
     starts = [value for binding, value in values if binding.kind is not BindingKind.APPEND]
     text_start = next((value for value in starts if value.kind is Kind.BUILT), None) or next(
         (value for value in starts if value.is_text), None
@@ -545,9 +732,16 @@ def _opaque_addition(binding: Binding) -> StringValue:
 
 
 def _pieces(expression: cst.BaseExpression, value: StringValue) -> tuple[Piece, ...]:
-    if value.is_text:
-        return value.pieces
+    if value.is_text or value.pieces:
+        return value.pieces  # known text, or the expression an opaque argument stands for
     return (Hole(expression, safe=value.kind is Kind.SAFE),)
+
+
+def _stand_in(expression: cst.BaseExpression, value: StringValue) -> cst.BaseExpression:
+    """The expression an opaque value is known by: its own, or the argument it stands for."""
+    if value.pieces and isinstance(value.pieces[0], Hole):
+        return value.pieces[0].expression
+    return expression
 
 
 def _merge_text(pieces: Iterable[Piece]) -> list[Piece]:
@@ -565,6 +759,14 @@ def _unique_parts(parts: Iterable[tuple[cst.BaseExpression, StringValue]]) -> li
     for expression, value in parts:
         seen.setdefault(id(expression), (expression, value))
     return list(seen.values())
+
+
+def _argument_value(argument: cst.BaseExpression, value: StringValue) -> StringValue:
+    """A parameter's value in a followed call. An opaque argument keeps standing for itself, so
+    a build inside the function names the caller's expression (`x` in `build_query(x)`)."""
+    if value.kind is Kind.UNKNOWN and not value.pieces:
+        return StringValue(Kind.UNKNOWN, (Hole(argument, safe=False),))
+    return _through_variable(value)
 
 
 def _through_variable(value: StringValue) -> StringValue:

@@ -8,18 +8,40 @@ How it decides (the analysis lives in reviewer.analysis, shared with the other S
   A method call counts when its receiver traces to a database library, or — receiver unknown,
   e.g. a cursor passed in — when the text's own literal parts read as SQL (`SELECT … FROM`,
   `UPDATE … SET`, `WHERE id = …`). An import alone is never enough: `executor.execute(f"job
-  {x}")` in a module that imports sqlite3 is still not SQL.
-- Built: an f-string, `%`, `.format()`, `+` or `.join()` with a part that is neither known text
-  nor a safe value (number, cast, `int`-annotated parameter, allow-listed, sanitized, constant
-  by convention such as `TABLE` or `Model._meta.db_table`), directly or through local
-  assignments in the same function. Text assembled in another function or at import time is
-  not followed. `self.table`/`cls.table` standing where a name goes counts as the object's own
-  setting; the same attribute where a value goes (`WHERE id = {self.id}`) is flagged.
-- The finding points at the expression that builds the text (where the fix goes), once, naming
-  the sink and, when the text travels through a variable, the sink's line.
-- The fix is offered only for a simple f-string passed alone to a parameter-taking call of a
-  known driver, with every value in a value position; it writes the driver's placeholders and
-  passes the values.
+  {x}")` in a module that imports sqlite3 is still not SQL. A function of this file that runs
+  its parameter as SQL (`def run(sql): cur.execute(sql)`, also `self.run`) makes its calls
+  sinks too, one level deep: `run(f"… {x}")` is checked like `cur.execute(f"… {x}")`.
+- Built: an f-string, `%`, `.format()`/`.format_map()`, `+` or `.join()` with a part that is
+  neither known text nor a safe value (number, cast, `int`-annotated parameter, allow-listed,
+  sanitized, constant by convention such as `TABLE` or `Model._meta.db_table`, environment
+  variable), directly, through local assignments in the same function (loops too:
+  `for k, v in filters.items(): sql += f"{k} = '{v}'"` — keys and values are followed into
+  literal dicts and pairs), or through functions of this file: a call in the query text
+  (`build_query(x)`, `self._where(x)`) is followed into the function's `return`s with its
+  parameters holding the call's arguments, up to two calls deep. `.format(**locals())` reads
+  each field's local variable; `**kwargs` fields are unknown values.
+- Trusted, by decision: deployment configuration. Text built at import time (`QUERY = "SELECT
+  …" + os.environ["SCHEMA"]`) and environment variables are set by whoever deploys the code,
+  who can run SQL anyway; flagging them would be noise. Text built in one function and kept
+  elsewhere (an attribute, a global) is not followed either. `self.table`/`cls.table` standing
+  where a name goes counts as the object's own setting; the same attribute where a value goes
+  (`WHERE id = {self.id}`) is flagged.
+- Where the finding goes, once per place: the expression that builds the text (where the fix
+  goes), naming the sink and, when the text travels through a variable or a function, the
+  sink's line and the function. When a helper builds the text from its parameters and only the
+  caller's argument is unvetted (`cur.execute(build_query(name))`), the finding goes on that
+  call instead: it is the line holding both the value and the query call, the line a change
+  adds when it starts feeding new input to an existing helper (a helper that was only ever
+  called with constants has nothing to report), and usually added together with a new helper
+  too. A helper that pastes in something of its own is reported inside the helper.
+- Cost: the batched traversal records sinks and calls; calls are followed only from query text,
+  through a per-module StringEvaluator that caches each function's `return`s and stops after
+  MAX_FOLLOWED_CALLS calls; functions that run their parameter are matched to their calls by
+  name at the end of the module, so nothing walks the module twice.
+- The fix is offered only for text passed alone to a parameter-taking call of a known driver,
+  with every value in a value position: a simple f-string (the driver's placeholders replace
+  the values), or `%` formatting under a `%s` driver whose every conversion is `%s` — the
+  forgotten parameters argument: `"… = %s" % x` becomes `"… = %s", (x,)`.
 """
 
 from __future__ import annotations
@@ -29,8 +51,9 @@ from dataclasses import replace
 
 import libcst as cst
 
+from reviewer.analysis.bindings import BindingKind, CalledFunction, bindings_of, called_function
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
-from reviewer.analysis.parameterize import parameterize_f_string
+from reviewer.analysis.parameterize import parameterize_f_string, parameterize_percent
 from reviewer.analysis.sql import METHOD_SINKS, QuerySink, SqlShape, query_sink
 from reviewer.analysis.sqltext import in_string_literal, looks_like_sql, looks_like_sql_fragment, value_slot
 from reviewer.analysis.strings import Build, Kind, StringEvaluator, StringValue
@@ -40,6 +63,7 @@ from reviewer.finding import Severity
 
 # A file with none of these cannot hold a sink (aliased functions need their library's import).
 _TRIGGER = re.compile(rf"\.(?:{'|'.join(METHOD_SINKS)})\s*\(|sqlalchemy|pandas|RawSQL|psycopg")
+_NAMES_ADVICE = "parameters cannot stand for names, so pick them from an allow-list"
 
 
 class StringBuiltSql(CstRule):
@@ -53,19 +77,31 @@ class StringBuiltSql(CstRule):
         cursor or connection (`execute`, `executemany`, `executescript`), asyncpg (`execute`,
         `fetch`, `fetchrow`, `fetchval`), SQLAlchemy `text()` and `exec_driver_sql()`, Django
         `raw()`, `extra()`, `RawSQL()` and `connection.cursor()`, pandas `read_sql()`, or
-        psycopg's `sql.SQL()`. The text may arrive directly or through local variables
-        (`q = f"..."; q += ...`). Values that cannot carry SQL are accepted: numbers and
-        `int()`/`float()` casts, picks from a literal allow-list (`if col not in ALLOWED: raise`,
-        `{"new": "created_at"}[key]`, a ternary between literals), and calls to functions
-        listed in the `sanitizers` option.
+        psycopg's `sql.SQL()`. The text may arrive directly, through local variables
+        (`q = f"..."; q += ...`, also in loops such as `for k, v in filters.items(): sql +=
+        f"{k} = '{v}' AND "`), or through functions of the same file: a helper that returns
+        built text (`cur.execute(build_query(name))`, `self._where(col)`, followed two calls
+        deep), and a function that runs its parameter (`def run(sql): cur.execute(sql)` makes
+        `run(f"... {x}")` a query call). `.format(**locals())`, `.format(**kwargs)` and
+        `.format_map(...)` paste in every field they name. Values that cannot carry SQL are
+        accepted: numbers and `int()`/`float()` casts, picks from a literal allow-list (`if col
+        not in ALLOWED: raise`, `{"new": "created_at"}[key]`, a ternary between literals, keys
+        of a literal dict), calls to functions listed in the `sanitizers` option, and
+        deployment configuration — environment variables and constants built at import time
+        are trusted. When a helper builds the text from its parameters, the finding is placed
+        on the call that passes it an unvetted value. For `%s` drivers (psycopg2, psycopg,
+        PyMySQL, MySQLdb, Django), `"... WHERE id = %s" % user_id` — the parameters argument
+        forgotten — is fixed by passing the values: `"... WHERE id = %s", (user_id,)`.
     """
     why = """
         When a value is pasted into SQL text, the database cannot tell the value from the
         statement: a name like `x' OR '1'='1` rewrites the query, and a stacked `; DROP TABLE`
         may run with the application's rights (SQL injection, CWE-89). Bind parameters send
         the statement and the values separately, so a value is only ever a value, and the
-        driver handles quoting and types. Table and column names cannot be parameters; pick
-        those from a fixed allow-list or quote them with the driver's identifier helper.
+        driver handles quoting and types. Moving the pasting into a helper function or a
+        loop changes nothing: the text that reaches the database is still built from the
+        value. Table and column names cannot be parameters; pick those from a fixed
+        allow-list or quote them with the driver's identifier helper.
     """
     references = (
         "https://cheatsheetseries.owasp.org/cheatsheets/SQL_Injection_Prevention_Cheat_Sheet.html",
@@ -213,6 +249,139 @@ class StringBuiltSql(CstRule):
 
             def report(engine, region):
                 return pd.read_sql("SELECT * FROM sales WHERE region = %(region)s", engine, params={"region": region})
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            def select_from(table):
+                return f"SELECT * FROM {table}"
+
+            def by_name(name):
+                return "SELECT id FROM users WHERE name = ?", (name,)
+
+            def load(conn: sqlite3.Connection, name):
+                conn.execute(select_from("users"))
+                sql, params = by_name(name)
+                conn.execute(sql, params)
+                return conn.execute(*by_name(name)).fetchall()
+            """
+        ),
+        Valid(
+            """
+            import psycopg2
+
+            ORDERINGS = {"new": "created_at DESC", "old": "created_at ASC"}
+
+            class Listing:
+                def _order(self, key):
+                    return ORDERINGS.get(key, "id")
+
+                def _sql(self, key):
+                    return "SELECT * FROM posts ORDER BY " + self._order(key)
+
+                def load(self, conn, key):
+                    with conn.cursor() as cur:
+                        cur.execute(self._sql(key))
+            """
+        ),
+        Valid(
+            """
+            import psycopg2
+
+            FILTERABLE = {"status", "region"}
+
+            def orders(conn, filters):
+                sql, params = "SELECT * FROM orders WHERE true", []
+                for column, value in filters.items():
+                    if column not in FILTERABLE:
+                        raise ValueError(column)
+                    sql += " AND " + column + " = %s"
+                    params.append(value)
+                with conn.cursor() as cur:
+                    cur.execute(sql, params)
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            COLUMNS = (("name", "TEXT"), ("created_at", "TIMESTAMP"))
+
+            def migrate(conn: sqlite3.Connection):
+                for column, kind in COLUMNS:
+                    conn.execute(f"ALTER TABLE items ADD COLUMN {column} {kind}")
+                for position, (column, _kind) in enumerate(COLUMNS):
+                    conn.execute(f"UPDATE items SET {column} = NULL WHERE rowid = {position}")
+                for column, label in {"sku": "SKU", "name": "Name"}.items():
+                    conn.execute(f'SELECT {column} AS "{label}" FROM items')
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            DB = sqlite3.connect("app.db")
+
+            def run(sql, params=()):
+                return DB.execute(sql, params).fetchall()
+
+            def orders_for(customer, limit: int):
+                run("SELECT * FROM orders WHERE customer = ?", (customer,))
+                return run(f"SELECT * FROM orders LIMIT {limit}")
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            def find(conn: sqlite3.Connection, name):
+                return conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+
+            def lookup(conn, request):
+                return find(conn, f"{request.args['first']} {request.args['last']}")
+            """
+        ),
+        Valid(
+            """
+            import os
+            import psycopg2
+
+            SCHEMA = os.environ.get("APP_SCHEMA", "public")
+            REPORT = "SELECT * FROM " + os.environ["REPORT_TABLE"] + " WHERE day = %s"
+
+            def report(conn, day):
+                with conn.cursor() as cur:
+                    cur.execute(f"SET search_path TO {SCHEMA}")
+                    cur.execute(REPORT, (day,))
+                    cur.execute(f"SELECT * FROM {os.getenv('AUDIT_TABLE')} WHERE day = %s", (day,))
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            def purge(conn: sqlite3.Connection, days: int):
+                table = "events"
+                column = "created_at"
+                conn.execute("DELETE FROM {table} WHERE {column} < date('now', '-{days} days')".format(**locals()))
+                conn.execute("DELETE FROM {table} WHERE archived = 1".format(**{"table": "events_archive"}))
+            """
+        ),
+        Valid(
+            """
+            import asyncpg
+
+            def page_clause(page: int, size: int):
+                return f"LIMIT {size} OFFSET {page * size}"
+
+            def listing_sql(page, size):
+                return "SELECT * FROM items ORDER BY id " + page_clause(page, size)
+
+            async def listing(pool, page, size):
+                async with pool.acquire() as conn:
+                    return await conn.fetch(listing_sql(page, size))
             """
         ),
     ]
@@ -396,6 +565,167 @@ class StringBuiltSql(CstRule):
             """,
             line=5,
         ),
+        Invalid(
+            """
+            import sqlite3
+
+            def build_query(name):
+                return f"SELECT id FROM users WHERE name = '{name}'"
+
+            def find(conn: sqlite3.Connection, request):
+                return conn.execute(build_query(request.args["name"])).fetchone()
+            """,
+            line=8,
+        ),
+        Invalid(
+            """
+            import psycopg2
+
+            class Reports:
+                def _filter(self, region):
+                    return f"region = '{region}'"
+
+                def _query(self, region):
+                    return "SELECT * FROM sales WHERE " + self._filter(region)
+
+                def load(self, conn, region):
+                    with conn.cursor() as cur:
+                        cur.execute(self._query(region))
+            """,
+            line=13,
+        ),
+        Invalid(
+            """
+            import sqlite3
+            from flask import request
+
+            def tenant_filter():
+                return f"tenant = '{request.headers['X-Tenant']}'"
+
+            def invoices(conn: sqlite3.Connection):
+                return conn.execute("SELECT * FROM invoices WHERE " + tenant_filter()).fetchall()
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import psycopg2
+
+            def get_user(dsn, user_id):
+                conn = psycopg2.connect(dsn)
+                cur = conn.cursor()
+                cur.execute("SELECT * FROM users WHERE id = %s" % user_id)
+                return cur.fetchone()
+            """,
+            line=7,
+            fixed="""
+            import psycopg2
+
+            def get_user(dsn, user_id):
+                conn = psycopg2.connect(dsn)
+                cur = conn.cursor()
+                cur.execute("SELECT * FROM users WHERE id = %s", (user_id,))
+                return cur.fetchone()
+            """,
+        ),
+        Invalid(
+            """
+            import pymysql
+
+            def search(conn, name, city):
+                with conn.cursor() as cur:
+                    cur.execute("SELECT * FROM people WHERE name = '%s' AND city = '%s' AND note NOT LIKE '100%%'" % (name, city))
+                    return cur.fetchall()
+            """,
+            line=6,
+            fixed="""
+            import pymysql
+
+            def search(conn, name, city):
+                with conn.cursor() as cur:
+                    cur.execute("SELECT * FROM people WHERE name = %s AND city = %s AND note NOT LIKE '100%%'", (name, city))
+                    return cur.fetchall()
+            """,
+        ),
+        Invalid(
+            """
+            import sqlite3
+
+            def lookup(conn: sqlite3.Connection, email):
+                table = "users"
+                return conn.execute("SELECT * FROM {table} WHERE email = '{email}'".format(**locals())).fetchone()
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            from django.db import connection
+
+            def count(**filters):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT count(*) FROM orders WHERE status = '{status}'".format(**filters))
+                    return cursor.fetchone()
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import sqlite3
+
+            def search(conn: sqlite3.Connection, filters):
+                sql = "SELECT * FROM products WHERE 1 = 1"
+                for column, value in filters.items():
+                    sql += f" AND {column} = '{value}'"
+                return conn.execute(sql).fetchall()
+            """,
+            line=7,
+        ),
+        Invalid(
+            """
+            import psycopg
+
+            SEARCHABLE = ("name", "sku")
+
+            def search(conn, filters):
+                sql = "SELECT * FROM products WHERE true"
+                for column, value in filters.items():
+                    if column not in SEARCHABLE:
+                        continue
+                    sql += " AND " + column + " = '" + value + "'"
+                return conn.execute(sql).fetchall()
+            """,
+            line=11,
+        ),
+        Invalid(
+            """
+            import sqlite3
+
+            DB = sqlite3.connect("app.db")
+
+            def run(sql, params=()):
+                return DB.execute(sql, params).fetchall()
+
+            def orders_for(customer):
+                return run(f"SELECT * FROM orders WHERE customer = '{customer}'")
+            """,
+            line=10,
+        ),
+        Invalid(
+            """
+            class Store:
+                def __init__(self, conn):
+                    self.conn = conn
+
+                def query(self, sql):
+                    cursor = self.conn.cursor()
+                    cursor.execute(sql)
+                    return cursor.fetchall()
+
+                def by_sku(self, sku):
+                    return self.query("SELECT * FROM items WHERE sku = '%s'" % sku)
+            """,
+            line=12,
+        ),
     ]
 
     @classmethod
@@ -407,54 +737,161 @@ class StringBuiltSql(CstRule):
         if not isinstance(sanitizers, list) or not all(isinstance(name, str) for name in sanitizers):
             raise ConfigError(f"rules.{self.code}.sanitizers must be a list of qualified function names, got {sanitizers!r}")
         self.facts = ModuleFacts(self, module_names_for_path(self.context.path))
-        self.strings = StringEvaluator(self.facts, sanitizers)
+        self.strings = StringEvaluator(self.facts, sanitizers, follow_calls=True)
         self.reported: set[int] = set()
+        # Functions whose query text may come from their parameters, and calls that may run them.
+        self.wrapped_sinks: dict[cst.FunctionDef, list[tuple[QuerySink, cst.BaseExpression]]] = {}
+        self.calls_by_name: dict[str, list[cst.Call]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
+        callee = _callee_name(node)
+        if callee is not None:
+            self.calls_by_name.setdefault(callee, []).append(node)
         sink = query_sink(node, self.facts)
         if sink is None:
             return
+        home = self.facts.enclosing_function(node)
         for expression in sink.sql:
             value = self.strings.evaluate(expression)
-            if value.kind is not Kind.BUILT or not (sink.confirmed or _reads_as_sql(value.text, sink.shape)):
-                continue
-            for build in value.builds:
-                unsafe = [part for part in build.unsafe_parts if not _own_setting_as_name(part, value)]
-                if not unsafe or id(build.node) in self.reported:
-                    continue
-                build = replace(build, unsafe_parts=tuple(unsafe))
-                self.reported.add(id(build.node))
-                fix = self._fix(sink, expression, build)
-                self.report(
-                    build.node,
-                    self._message(sink, expression, value, build),
-                    fix=fix,
-                    fix_description="Pass the interpolated values as query parameters" if fix else "",
-                )
+            if isinstance(home, cst.FunctionDef) and value.kind in (Kind.UNKNOWN, Kind.BUILT):
+                self.wrapped_sinks.setdefault(home, []).append((sink, expression))
+            self._check(sink, expression, value, home)
 
-    def _message(self, sink: QuerySink, expression: cst.BaseExpression, value: StringValue, build: Build) -> str:
+    def leave_Module(self, original_node: cst.Module) -> None:
+        """Calls to a function that runs its parameter as SQL are sinks too (one level deep)."""
+        for function, sinks in self.wrapped_sinks.items():
+            for call in self.calls_by_name.get(function.name.value, ()):
+                called = called_function(call, self.facts)
+                if called is None or called.definition is not function:
+                    continue
+                home = self.facts.enclosing_function(call)
+                for sink, expression in sinks:
+                    value = self.strings.evaluate_through_call(expression, call, called)
+                    self._check(sink, expression, value, home, through=called)
+
+    def _check(
+        self,
+        sink: QuerySink,
+        expression: cst.BaseExpression,
+        value: StringValue,
+        home: cst.CSTNode | None,
+        through: CalledFunction | None = None,
+    ) -> None:
+        """Report each build in the text `sink` runs; `home` is the function the report belongs in
+        (the sink's, or the wrapper call's when `through` a function that runs its parameter)."""
+        if value.kind is not Kind.BUILT or not (sink.confirmed or _reads_as_sql(value.text, sink.shape)):
+            return
+        for build in value.builds:
+            unsafe = tuple(part for part in build.unsafe_parts if not _own_setting_as_name(part, value))
+            if not unsafe:
+                continue
+            build = replace(build, unsafe_parts=unsafe)
+            builder = self.facts.enclosing_function(build.node)
+            if through is not None and builder is through.definition:
+                continue  # the wrapper's own text: reported at its own sink
+            # A helper that only pastes in what this call passes it: the call is reported (see the
+            # module docstring, "Where the finding goes").
+            from_the_call = (
+                build.via_call is not None
+                and builder is not home
+                and all(self.facts.enclosing_function(part) is home for part in unsafe)
+            )
+            anchor = build.via_call if from_the_call else build.node
+            if id(anchor) in self.reported:
+                continue
+            self.reported.add(id(anchor))
+            if from_the_call:
+                self.report(anchor, self._helper_message(sink, value, build, builder))
+                continue
+            fix = None if through else self._fix(sink, expression, build)
+            self.report(anchor, self._message(sink, expression, value, build, through), fix=fix, fix_description=_fix_description(fix))
+
+    def _message(
+        self, sink: QuerySink, expression: cst.BaseExpression, value: StringValue, build: Build, through: CalledFunction | None
+    ) -> str:
+        route = through.name if through else _callee_name(build.via_call) if build.via_call else None
         where = ""
-        if build.through_variable:
+        if build.through_variable or route:
             where = f" on line {self.facts.line(sink.call)}"
-            if isinstance(expression, cst.Name):
+            if isinstance(expression, cst.Name) and through is None:
                 where += f" through `{expression.value}`"
+            if route:
+                where += f" through `{route}()`"
         return f"SQL built with {' and '.join(build.techniques)} reaches {sink.api}{where}; {_advice(sink, value, build)}"
+
+    def _helper_message(self, sink: QuerySink, value: StringValue, build: Build, builder: cst.CSTNode | None) -> str:
+        helper = builder.name.value if isinstance(builder, cst.FunctionDef) else "lambda"
+        called = _callee_name(build.via_call)
+        values = ", ".join(dict.fromkeys(f"`{_short(self.module.code_for_node(part))}`" for part in build.unsafe_parts))
+        sink_line = self.facts.line(sink.call)
+        where = "" if self.facts.line(build.via_call) == sink_line else f" on line {sink_line}"
+        if called != helper:
+            where += f" through `{called}()`"
+        advice = (
+            f"have `{helper}()` return the text with placeholders and the values, and pass those as parameters"
+            if _any_in_value_position(value, build)
+            else _NAMES_ADVICE
+        )
+        return (
+            f"SQL that `{helper}()` builds with {' and '.join(build.techniques)} (line {self.facts.line(build.node)}) "
+            f"from {values} reaches {sink.api}{where}; {advice}"
+        )
 
     def _fix(self, sink: QuerySink, expression: cst.BaseExpression, build: Build) -> list[Replace] | None:
         library = sink.library
         if not (
-            isinstance(expression, cst.FormattedString)
-            and build.node is expression
+            build.node is expression
             and library is not None
             and library.paramstyle is not None
             and sink.method in library.parameter_methods
             and sink.only_argument_is_sql
         ):
             return None
-        parameterized = parameterize_f_string(expression, library.paramstyle)
+        percent = library.unescapes_percent
+        if isinstance(expression, cst.FormattedString):
+            parameterized = parameterize_f_string(expression, library.paramstyle, unescapes_percent=percent)
+        elif isinstance(expression, cst.BinaryOperation) and _one_value_or_a_tuple(expression.right, self.facts):
+            parameterized = parameterize_percent(expression, library.paramstyle, unescapes_percent=percent)
+        else:
+            return None
         if parameterized is None:
             return None
         return [Replace(expression, parameterized.arguments(library.passing, self.module.code_for_node))]
+
+
+def _fix_description(fix: list[Replace] | None) -> str:
+    if not fix:
+        return ""
+    if isinstance(fix[0].node, cst.BinaryOperation):
+        return "Pass the `%` values as the query's parameters argument"
+    return "Pass the interpolated values as query parameters"
+
+
+def _callee_name(call: cst.Call) -> str | None:
+    """`helper` for `helper(x)`, `method` for `self.method(x)`: names a local call may have."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        return func.attr.value
+    return None
+
+
+def _short(code: str) -> str:
+    code = " ".join(code.split())
+    return code if len(code) <= 30 else code[:29] + "…"
+
+
+def _one_value_or_a_tuple(right: cst.BaseExpression, facts: ModuleFacts) -> bool:
+    """`%`'s right side is a literal tuple, or a value that is not one: a name bound to a tuple,
+    or to a loop's rows, would turn into a single parameter holding the whole tuple."""
+    if isinstance(right, cst.Tuple) or not isinstance(right, cst.Name):
+        return True
+    return all(
+        binding.kind is BindingKind.PARAMETER
+        or (binding.kind is BindingKind.VALUE and not isinstance(binding.expression, (cst.Tuple, cst.List, cst.Call)))
+        for binding in bindings_of(right, facts)
+    )
 
 
 def _reads_as_sql(text: str, shape: SqlShape) -> bool:
@@ -465,7 +902,7 @@ def _advice(sink: QuerySink, value: StringValue, build: Build) -> str:
     if sink.family == "psycopg-sql":
         return "compose it with sql.Identifier() and sql.Literal() instead"
     if not _any_in_value_position(value, build):
-        return "parameters cannot stand for names, so pick them from an allow-list"
+        return _NAMES_ADVICE
     if sink.method == "extra":
         return "pass the values in `params`/`select_params`"
     if sink.method == "raw" or sink.api == "RawSQL()":
@@ -477,6 +914,7 @@ def _advice(sink: QuerySink, value: StringValue, build: Build) -> str:
     if sink.library is not None and sink.library.paramstyle is not None:
         return f"pass the values as parameters (`{sink.library.paramstyle.placeholder(1)}` placeholders)"
     return "pass the values as parameters"
+
 
 
 def _own_setting_as_name(part: cst.BaseExpression, value: StringValue) -> bool:
