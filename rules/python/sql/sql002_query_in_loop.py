@@ -1,0 +1,624 @@
+"""SQL002 query-in-loop: a read query per item of a collection (the N+1 query pattern).
+
+How it decides (what a query is lives in reviewer.analysis.queries):
+- A query is sent inside the body of a `for` loop or a comprehension — `cur.execute()`,
+  asyncpg `fetch*()`, `session.execute(select(...))`, `session.get()`, `session.query(...)
+  .first()`, `Model.objects.get()`, a queryset's `.first()`/`.count()`/`list()`/`[0]`, or a
+  lazy queryset iterated by an inner loop — and what it sends depends on the loop's item:
+  the loop variable, or a local assigned from it inside the loop, appears in its SQL text,
+  parameters, filter arguments or where clause.
+- Only reads: writes in a loop (`INSERT`, `.save()`, `.create()`) are another concern, and a
+  statement of unknown text is not judged.
+- A Django related manager on the item (`order.items.all()`) counts only when the loop
+  iterates a queryset this function builds without `prefetch_related()` (and not
+  `values()`/`values_list()`, whose items are not model instances).
+- Not flagged: loops over `range()`, over literal collections or constants holding them, and
+  over chunks (`chunked(ids, 500)`), whose queries are retries, pages or batches; queries whose
+  only use of the item is in a batch slot (`id__in=`, `.in_()`, SQL `IN (...)`/`ANY(...)`),
+  `executemany()`; a query followed by an unconditional `break`/`return`/`raise` (it runs
+  once); `while` loops (pagination by offset or cursor, polling); code in a function or lambda
+  defined inside the loop; loops whose item picks the model or a table/column name in the SQL
+  (`for model in models: model.objects.count()` — one query per table, nothing to batch); files
+  under tests/.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from reviewer.analysis.bindings import BindingKind
+from reviewer.analysis.facts import ModuleFacts, module_names_for_path
+from reviewer.analysis.queries import (
+    Operation,
+    Query,
+    QueryReader,
+    describe,
+    is_test_path,
+    might_query,
+    reaching_bindings,
+)
+from reviewer.analysis.sqltext import MARKER, in_string_literal, value_slot
+from reviewer.cst_rule import CstRule, Invalid, Valid
+from reviewer.finding import Severity
+
+_LOOP = re.compile(r"\bfor\b")
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_NUMBER_SOURCES = frozenset({"builtins.range", "itertools.count", "itertools.repeat"})
+_WRAPPERS = frozenset({"builtins.enumerate", "builtins.reversed", "builtins.sorted", "builtins.zip"})
+_BATCH_WORDS = re.compile(r"chunk|batch|paginat|partition|split", re.IGNORECASE)
+_BATCH_SLOT = re.compile(
+    rf"\b(?:in|any|all)\s*\(\s*(?:%s|\?|\$\d+|:\w+|%\(\w+\)s|{MARKER})|\bunnest\s*\(", re.IGNORECASE
+)
+_BATCH_CALLS = frozenset({"in_", "not_in", "notin_", "any_", "all_", "in_bulk"})
+_EXITS = (cst.Return, cst.Raise)
+
+
+@dataclass(frozen=True, eq=False)
+class _Loop:
+    node: cst.CSTNode  # a For, or a comprehension
+    targets: frozenset[int]  # ids of the names the loop binds
+    iterable: cst.BaseExpression
+    line_node: cst.CSTNode  # what to name the line of
+
+
+class QueryInLoop(CstRule):
+    code = "SQL002"
+    name = "query-in-loop"
+    severity = Severity.WARNING
+    summary = "A read query runs once per item of a loop (N+1 queries) instead of once for all items"
+    what = """
+        Flags a read query sent inside a `for` loop or a comprehension when what it asks for
+        depends on the loop's item: `cur.execute("... WHERE id = %s", (row.id,))`,
+        `Product.objects.get(id=line.product_id)`, `session.get(User, order.user_id)`,
+        `session.execute(select(Address).where(Address.user_id == user.id))`, a related manager
+        on the item (`order.items.count()`) while iterating a queryset without
+        `prefetch_related()`. DB-API drivers, asyncpg, SQLAlchemy Core and ORM (1.4 and 2.0
+        styles) and the Django ORM are recognised through their imports and aliases.
+    """
+    why = """
+        Each query is a round trip to the database: network latency, parsing, planning and
+        locking paid once per item. A page of 50 orders that loads each order's customer sends
+        51 queries where 2 would do; it looks fine on a laptop with ten rows and becomes the
+        slowest endpoint in production, while holding a connection from the pool the whole
+        time. Fetching the related rows in one query (`WHERE id IN (...)`/`= ANY(%s)`,
+        `in_bulk()`, `select_related()`/`prefetch_related()`, `selectinload()`/`joinedload()`)
+        costs one round trip whatever the number of items, and lets the database use its
+        indexes once for the whole set.
+    """
+    references = (
+        "https://docs.djangoproject.com/en/stable/topics/db/optimization/",
+        "https://docs.djangoproject.com/en/stable/ref/models/querysets/#prefetch-related",
+        "https://docs.djangoproject.com/en/stable/ref/models/querysets/#in-bulk",
+        "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",
+        "https://docs.sqlalchemy.org/en/20/core/sqlelement.html#sqlalchemy.sql.expression.ColumnOperators.in_",
+        "https://www.psycopg.org/docs/usage.html#lists-adaptation",
+        "https://magicstack.github.io/asyncpg/current/usage.html#type-conversion",
+    )
+    tags = ("performance",)
+    confidence = "high"
+
+    VALID = [
+        Valid(
+            """
+            from myapp.models import Product
+
+            def cart_lines(cart):
+                products = Product.objects.in_bulk([item.product_id for item in cart.items])
+                return [(item, products[item.product_id]) for item in cart.items]
+            """
+        ),
+        Valid(
+            """
+            import psycopg2
+
+            def status_counts(conn, customer_id):
+                counts = {}
+                with conn.cursor() as cur:
+                    for status in ("new", "paid", "shipped"):
+                        cur.execute("SELECT count(*) FROM orders WHERE customer_id = %s AND status = %s", (customer_id, status))
+                        counts[status] = cur.fetchone()[0]
+                    cur.execute("SELECT id, email FROM customers WHERE id = ANY(%s)", ([o.customer_id for o in orders],))
+                    for row in cur.fetchall():
+                        cur.execute("INSERT INTO audit (customer_id) VALUES (%s)", (row[0],))
+                    cur.executemany("UPDATE customers SET seen = now() WHERE id = %s", [(r[0],) for r in rows])
+                return counts
+            """
+        ),
+        Valid(
+            """
+            import time
+            import sqlite3
+
+            def load_order(conn: sqlite3.Connection, order_id, lines):
+                for attempt in range(3):
+                    try:
+                        return conn.execute("SELECT id, total FROM orders WHERE id = ?", (order_id,)).fetchone()
+                    except sqlite3.OperationalError:
+                        time.sleep(2 ** attempt)
+                for line in lines:
+                    if line.primary:
+                        product = conn.execute("SELECT name FROM products WHERE id = ?", (line.product_id,)).fetchone()
+                        break
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            def export(conn: sqlite3.Connection, size=500):
+                offset = 0
+                while True:
+                    rows = conn.execute("SELECT id, name FROM users ORDER BY id LIMIT ? OFFSET ?", (size, offset)).fetchall()
+                    if not rows:
+                        break
+                    offset += size
+                for page in range(10):
+                    conn.execute("SELECT id FROM events ORDER BY id LIMIT 100 OFFSET ?", (page * 100,)).fetchall()
+            """
+        ),
+        Valid(
+            """
+            from more_itertools import chunked
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+            from myapp.models import User
+
+            def users(session: Session, ids, id_batches, orders):
+                found = []
+                for batch in chunked(ids, 500):
+                    found += session.execute(select(User).where(User.id.in_(batch))).scalars().all()
+                for id_list in id_batches:
+                    found += session.scalars(select(User).where(User.id.in_(id_list))).all()
+                for order in orders:
+                    order.total = sum(line.price for line in order.lines)
+                return found
+            """
+        ),
+        Valid(
+            """
+            from myapp.models import Order
+
+            def order_totals(customer):
+                orders = Order.objects.filter(customer=customer).prefetch_related("items")
+                return {order.id: sum(item.price for item in order.items.all()) for order in orders}
+            """
+        ),
+        Valid(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+            import requests
+
+            def fetch_all(urls, jobs, executor, cache):
+                session = requests.Session()
+                pages = [session.get(url, timeout=5) for url in urls]
+                for job in jobs:
+                    executor.execute(job.run, job.args)
+                    cache.get(job.key)
+                return pages
+            """
+        ),
+        Valid(
+            """
+            from myapp.models import Customer
+
+            def first_vip(rows, ids):
+                callbacks = [lambda: Customer.objects.get(pk=i) for i in ids]
+                for row in rows:
+                    return Customer.objects.get(pk=row.customer_id)
+            """
+        ),
+        Valid(
+            """
+            from django.apps import apps
+            from django.db import connection
+
+            def row_counts(tables):
+                counts = {model.__name__: model._default_manager.count() for model in apps.get_models()}
+                with connection.cursor() as cursor:
+                    for table in tables:
+                        cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+                        counts[table] = cursor.fetchone()[0]
+                return counts
+            """
+        ),
+        Valid(
+            """
+            from myapp.models import Customer
+
+            def test_every_order_has_a_customer(orders):
+                for order in orders:
+                    assert Customer.objects.get(pk=order.customer_id)
+            """,
+            path="tests/test_orders.py",
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from myapp.models import Product
+
+            def cart_lines(cart):
+                lines = []
+                for item in cart.items:
+                    product = Product.objects.get(id=item.product_id)
+                    lines.append((item, product))
+                return lines
+            """,
+            line=7,
+        ),
+        Invalid(
+            """
+            import psycopg2
+
+            def customers_of(conn, orders):
+                names = {}
+                with conn.cursor() as cur:
+                    for order in orders:
+                        cur.execute("SELECT name FROM customers WHERE id = %s", (order["customer_id"],))
+                        names[order["id"]] = cur.fetchone()[0]
+                return names
+            """,
+            line=8,
+        ),
+        Invalid(
+            """
+            from sqlalchemy import select as sa_select
+            from sqlalchemy.orm import Session
+            from app.models import User
+
+            def authors(session: Session, posts):
+                result = []
+                for post in posts:
+                    author_id = post.author_id
+                    statement = sa_select(User).where(User.id == author_id)
+                    result.append(session.execute(statement).scalar_one())
+                return result
+            """,
+            line=11,
+        ),
+        Invalid(
+            """
+            from sqlalchemy.orm import Session
+            from app.models import User
+
+            def owners(session: Session, orders):
+                return [session.get(User, order.user_id) for order in orders]
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            from app.models import Address
+
+            def addresses(db, users):
+                for user in users:
+                    user.cached = db.session.query(Address).filter(Address.user_id == user.id).all()
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import asyncpg
+
+            async def balances(conn: asyncpg.Connection, account_ids):
+                return {i: await conn.fetchval("SELECT balance FROM accounts WHERE id = $1", i) for i in account_ids}
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            from myapp.models import Order
+
+            def order_totals(customer):
+                totals = {}
+                for order in Order.objects.filter(customer=customer):
+                    totals[order.id] = order.items.count()
+                return totals
+            """,
+            line=7,
+        ),
+        Invalid(
+            """
+            from myapp.models import Order, OrderLine
+
+            def report(orders):
+                for order in orders:
+                    for line in OrderLine.objects.filter(order_id=order.id).select_related("product"):
+                        print(line.product.name)
+            """,
+            line=6,
+        ),
+    ]
+
+    @classmethod
+    def should_run(cls, source: str) -> bool:
+        return _LOOP.search(source) is not None and might_query(source)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.facts = ModuleFacts(self, module_names_for_path(self.context.path))
+        self.queries = QueryReader(self.facts)
+        self.exempt = is_test_path(self.context.path)  # test loops run over a handful of fixture rows
+        self.loop_depth = 0
+        self.reported: set[int] = set()
+
+    # Loop depth is only a cheap gate: the precise loop comes from the parent chain.
+    def visit_For(self, node: cst.For) -> None:
+        if self.loop_depth:
+            self._check(node.iter, iterated=True)
+        self.loop_depth += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loop_depth -= 1
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self.loop_depth += 1
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self.loop_depth -= 1
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self.loop_depth += 1
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self.loop_depth -= 1
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self.loop_depth += 1
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self.loop_depth -= 1
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self.loop_depth += 1
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self.loop_depth -= 1
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._check(node.iter, iterated=True)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.loop_depth:
+            self._check(node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if self.loop_depth:
+            self._check(node)
+
+    # --- deciding -------------------------------------------------------------------------------
+
+    def _check(self, node: cst.BaseExpression, iterated: bool = False) -> None:
+        if self.exempt:
+            return
+        query = self.queries.query_run_by(node, iterated=iterated)
+        if query is None or query.operation is not Operation.READ or "executemany" in query.methods:
+            return
+        if id(node) in self.reported:
+            return
+        for loop in self._enclosing_loops(node):
+            if not self._depends_on(query, loop) or not self._iterates_items(loop.iterable):
+                continue
+            if self._item_picks_table(query, loop):
+                return  # one query per table or column: nothing to batch
+            if self._runs_once(node, loop) or (not query.certain and not self._iterates_unprefetched_models(loop)):
+                return
+            self.reported.add(id(node))
+            self.report(node, self._message(query, loop, iterated))
+            return
+
+    def _enclosing_loops(self, node: cst.CSTNode) -> list[_Loop]:
+        """The loops that run `node` once per item, innermost first. A loop's own iterable is
+        evaluated once, outside it (a comprehension's first one too); a comprehension's element
+        runs per item of every `for` clause, a clause's conditions and inner iterables per item
+        of the clauses before them; functions and lambdas defined in a loop do not run there."""
+        loops: list[_Loop] = []
+        clauses: list[cst.CompFor] = []  # the clauses enclosing `node` in the comprehension being left
+        child, parent = node, self.facts.parent(node)
+        while parent is not None and not isinstance(parent, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            if isinstance(parent, cst.For) and child is parent.body:
+                loops.append(_Loop(parent, _bound_names(parent.target), parent.iter, parent))
+            elif isinstance(parent, cst.CompFor) and child is not parent.iter:
+                clauses.append(parent)
+            elif isinstance(parent, _COMPREHENSIONS):
+                if child is not parent.for_in:
+                    clauses = list(reversed(_clauses(parent.for_in)))
+                loops.extend(_Loop(parent, _bound_names(c.target), c.iter, c) for c in clauses)
+                clauses = []
+            child, parent = parent, self.facts.parent(parent)
+        return loops
+
+    def _depends_on(self, query: Query, loop: _Loop) -> bool:
+        """Whether the query's inputs use the loop's item, directly or through locals assigned
+        from it inside the loop. An item that is itself a list of keys, passed whole where a
+        query takes a list (`id__in=batch`, `.in_(batch)`, `= ANY(%s)`), is a batch, not a key."""
+        batch_sql = query.sql is not None and query.sql.is_text and _BATCH_SLOT.search(query.sql.text) is not None
+        return self._uses_item([(node, batch_sql) for node in query.inputs], loop)
+
+    def _item_picks_table(self, query: Query, loop: _Loop) -> bool:
+        """The item chooses the model (`model._default_manager`, `session.get(model, pk)`) or a
+        name in the SQL text (`FROM {table}`, `ORDER BY {column}`), not a value."""
+        if query.target is not None and self._uses_item([(query.target, False)], loop):
+            return True
+        if query.sql is None:
+            return False
+        names = [
+            hole.expression for hole, before, after in query.sql.holes_in_context() if not _takes_a_value(before, after)
+        ]
+        return bool(names) and self._uses_item([(name, False) for name in names], loop)
+
+    def _uses_item(self, pending: list[tuple[cst.CSTNode, bool]], loop: _Loop) -> bool:
+        seen: set[int] = set()
+        while pending:
+            node, in_batch_slot = pending.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, cst.Name):
+                for binding in reaching_bindings(node, self.facts):
+                    if id(getattr(binding.assignment, "node", None)) in loop.targets:
+                        if not in_batch_slot:
+                            return True
+                    elif (
+                        binding.kind is BindingKind.VALUE
+                        and binding.expression is not None
+                        and self._inside(binding.expression, loop.node)
+                    ):
+                        pending.append((binding.expression, False))
+            elif isinstance(node, cst.Arg):
+                keyword = node.keyword.value if node.keyword is not None else ""
+                pending.append((node.value, in_batch_slot or keyword.endswith("__in")))
+            elif isinstance(node, (cst.Tuple, cst.List, cst.Element)):
+                pending.extend((child, in_batch_slot) for child in node.children)
+            elif (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in _BATCH_CALLS
+            ):
+                pending.append((node.func.value, False))
+                pending.extend((arg, True) for arg in node.args)
+            elif isinstance(node, cst.Attribute):
+                pending.append((node.value, False))
+            elif not isinstance(node, (cst.Lambda, cst.FunctionDef)):
+                pending.extend((child, False) for child in node.children)
+        return False
+
+    def _inside(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        current = self.facts.parent(node)
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self.facts.parent(current)
+        return False
+
+    def _iterates_items(self, iterable: cst.BaseExpression) -> bool:
+        """False for numbers (`range()`), literal collections and chunks: retries, pages, batches."""
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.SimpleString, cst.ConcatenatedString)):
+            return False
+        if isinstance(iterable, cst.Call):
+            names = self.facts.qualified_names(iterable.func)
+            if names & _NUMBER_SOURCES or _BATCH_WORDS.search(describe(iterable.func)):
+                return False
+            if names & _WRAPPERS:
+                return any(self._iterates_items(arg.value) for arg in iterable.args if arg.keyword is None)
+            if isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value in ("items", "keys", "values"):
+                return self._iterates_items(iterable.func.value)
+            return True
+        if isinstance(iterable, cst.Name):
+            bindings = reaching_bindings(iterable, self.facts)
+            literal = bindings and all(
+                binding.kind is BindingKind.VALUE
+                and binding.expression is not None
+                and not self._iterates_items(binding.expression)
+                for binding in bindings
+            )
+            return not literal
+        return True
+
+    def _runs_once(self, node: cst.CSTNode, loop: _Loop) -> bool:
+        """An unconditional `return`/`raise` (or `break` of this loop) after the query."""
+        child, parent = node, self.facts.parent(node)
+        crossed_inner_loop = False
+        while parent is not None and parent is not loop.node:
+            if isinstance(parent, _EXITS):
+                return True
+            if isinstance(parent, (cst.IndentedBlock, cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                statements = list(parent.body)
+                index = next((i for i, statement in enumerate(statements) if statement is child), len(statements))
+                later = statements[index + 1 :]
+                if any(_exits(statement, allow_break=not crossed_inner_loop) for statement in later):
+                    return True
+            if isinstance(parent, (cst.For, cst.While)) and child is parent.body:
+                crossed_inner_loop = True
+            child, parent = parent, self.facts.parent(parent)
+        return False
+
+    def _iterates_unprefetched_models(self, loop: _Loop) -> bool:
+        """A related manager's query per item is certain only when the loop walks model instances
+        of a queryset built here that does not prefetch."""
+        iterated = self.queries.result_of(loop.iterable)
+        if iterated is None or iterated.query.family != "django" or not iterated.query.certain:
+            return False
+        return not {"prefetch_related", "values", "values_list"} & set(iterated.query.methods)
+
+    def _message(self, query: Query, loop: _Loop, iterated: bool) -> str:
+        runs = f"iterating `{query.api}`" if iterated else f"`{query.api}`"
+        return (
+            f"{runs} sends a query for every item of `{describe(loop.iterable)}` (loop on line "
+            f"{self.facts.line(loop.line_node)}): N+1 queries; {_advice(query, self._relation(query, loop))}"
+        )
+
+    def _relation(self, query: Query, loop: _Loop) -> str | None:
+        """The related manager's path from the loop's item, for `prefetch_related()`:
+        `order.items.count()` → "items", `p.user.emails.all()` → "user__emails"."""
+        if query.certain or not query.inputs:
+            return None
+        owner = query.inputs[0]
+        node: cst.CSTNode = query.statement
+        while isinstance(node, (cst.Call, cst.Attribute)) and not (
+            isinstance(node, cst.Attribute) and node.value is owner
+        ):
+            node = node.func if isinstance(node, cst.Call) else node.value
+        path: list[str] = []
+        while isinstance(node, cst.Attribute):
+            path.insert(0, node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name):
+            return None
+        item = any(id(getattr(b.assignment, "node", None)) in loop.targets for b in reaching_bindings(node, self.facts))
+        return "__".join(path) if item else None
+
+
+def _advice(query: Query, relation: str | None) -> str:
+    if query.family == "django" and query.sql is None:
+        if not query.certain:
+            prefetch = f'`prefetch_related("{relation}")`' if relation else "`prefetch_related()` for this relation"
+            return f"add {prefetch} to the queryset the loop iterates"
+        return (
+            "load them in one query before the loop with `in_bulk(ids)` or `filter(<field>__in=ids)`, "
+            "or with `select_related()`/`prefetch_related()` on the queryset being looped over"
+        )
+    if query.family == "sqlalchemy" and query.sql is None:
+        return (
+            "load them in one query before the loop with `.where(Model.id.in_(ids))`, "
+            "or eager-load the relationship with `selectinload()`/`joinedload()`"
+        )
+    return (
+        "collect the keys and run one query before the loop with `WHERE id IN (...)` or `= ANY(%s)` "
+        "(a list parameter), then look the rows up in a dict"
+    )
+
+
+def _clauses(first: cst.CompFor) -> list[cst.CompFor]:
+    clauses = []
+    clause: cst.CompFor | None = first
+    while clause is not None:
+        clauses.append(clause)
+        clause = clause.inner_for_in
+    return clauses
+
+
+def _bound_names(target: cst.BaseExpression) -> frozenset[int]:
+    names: list[int] = []
+    pending: list[cst.CSTNode] = [target]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Name):
+            names.append(id(node))
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            pending.extend(element.value for element in node.elements)
+        elif isinstance(node, cst.StarredElement):
+            pending.append(node.value)
+    return frozenset(names)
+
+
+def _takes_a_value(before: str, after: str) -> bool:
+    return value_slot(before, after) is not None or in_string_literal(before)
+
+
+def _exits(statement: cst.CSTNode, allow_break: bool) -> bool:
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(_exits(small, allow_break) for small in statement.body)
+    return isinstance(statement, _EXITS) or (allow_break and isinstance(statement, cst.Break))
