@@ -21,7 +21,7 @@ from reviewer.engines.bandit_rules import bandit_rules
 from reviewer.report import help_uri
 from reviewer.rulemeta import docs_url
 
-CONFIG = NO_SEMGREP + "rule-packs: [checks]\n"
+CONFIG = "engines: {semgrep: {enabled: false}}\nselect: [SQL001, B, TST]\nrule-packs: [checks]\n"
 DANGER_RULE = '''
 import libcst as cst
 
