@@ -16,7 +16,7 @@ import pytest
 from conftest import GitRepo
 from fakegithub import FakeGitHub
 from fakegithub.fixtures import fake_github  # noqa: F401  (pytest fixture)
-from github_scenario import NO_SEMGREP, REPO, PullScenario, fingerprint_in
+from github_scenario import REPO, PullScenario, fingerprint_in
 from reviewer.engines.bandit_rules import bandit_rules
 from reviewer.report import help_uri
 from reviewer.rulemeta import docs_url
