@@ -7,8 +7,8 @@ names exactly one database wins, nearest to the file first:
 1. the file itself: `django.contrib.postgres`, `sqlalchemy.dialects.<db>`, `postgresql_*=`/
    `mysql_*=` dialect options;
 2. walking up from the file's folder to the repository root, in each folder: `manage.py`'s
-   DJANGO_SETTINGS_MODULE (the settings module and the modules it star-imports relatively),
-   `alembic.ini`'s `sqlalchemy.url`;
+   DJANGO_SETTINGS_MODULE (the settings module and the modules it star-imports relatively —
+   `django_settings_texts`, which other settings readers share), `alembic.ini`'s `sqlalchemy.url`;
 3. in the same folders, dependency manifests: a PostgreSQL or MySQL driver in
    requirements.txt / pyproject.toml / Pipfile / setup.py.
 
@@ -70,17 +70,24 @@ def _single_match(hints: list[tuple[re.Pattern[str], str]], texts: Iterable[str]
 
 
 def _config_texts(folder: PurePosixPath, read_repo_file: RepoFileReader) -> list[str]:
-    texts = _texts(read_repo_file, [folder / "alembic.ini"])
+    return _texts(read_repo_file, [folder / "alembic.ini"]) + django_settings_texts(folder, read_repo_file)
+
+
+def django_settings_texts(folder: PurePosixPath, read_repo_file: RepoFileReader) -> list[str]:
+    """The Django settings that `folder`'s manage.py names (DJANGO_SETTINGS_MODULE): the module
+    or package, then the modules it star-imports relatively; [] without such a manage.py."""
     settings = _SETTINGS_MODULE.search(read_repo_file(str(folder / "manage.py")) or "")
-    if settings:
-        module = folder.joinpath(*settings.group(1).split("."))
-        # (file, folder its relative imports start from) for a settings module or package.
-        for settings_file, package in ((module.with_suffix(".py"), module.parent), (module / "__init__.py", module)):
-            text = read_repo_file(str(settings_file))
-            if text is not None:
-                texts.append(text)
-                star_imported = [package / f"{name}.py" for name in _RELATIVE_STAR_IMPORT.findall(text)]
-                texts.extend(_texts(read_repo_file, star_imported))
+    if not settings:
+        return []
+    texts: list[str] = []
+    module = folder.joinpath(*settings.group(1).split("."))
+    # (file, folder its relative imports start from) for a settings module or package.
+    for settings_file, package in ((module.with_suffix(".py"), module.parent), (module / "__init__.py", module)):
+        text = read_repo_file(str(settings_file))
+        if text is not None:
+            texts.append(text)
+            star_imported = [package / f"{name}.py" for name in _RELATIVE_STAR_IMPORT.findall(text)]
+            texts.extend(_texts(read_repo_file, star_imported))
     return texts
 
 
