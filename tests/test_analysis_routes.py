@@ -338,6 +338,50 @@ def test_django_class_based_views() -> None:
     }
 
 
+class _ClassCollector(cst.CSTVisitor):
+    """Asks the index which framework's view each class of a module is."""
+
+    METADATA_DEPENDENCIES = ROUTE_METADATA
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.index = RouteIndex(self.get_metadata, path)
+        self.frameworks: dict[str, str | None] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.frameworks[node.name.value] = self.index.view_class_framework(node)
+
+
+def test_view_class_framework_follows_bases_defined_in_the_file() -> None:
+    module = cst.parse_module(
+        textwrap.dedent(
+            """
+            from django.views.generic import CreateView
+            from flask.views import MethodView
+            from rest_framework import generics
+            from shop.mixins import AuditMixin
+
+            class ImportAPI(generics.CreateAPIView): ...
+            class BulkImportAPI(AuditMixin, ImportAPI): ...
+            class OrderCreate(CreateView): ...
+            class Items(MethodView): ...
+            class Helper(AuditMixin): ...
+            class Plain: ...
+            """
+        )
+    )
+    collector = _ClassCollector("shop/api.py")
+    MetadataWrapper(module).visit(collector)
+    assert collector.frameworks == {
+        "ImportAPI": "drf",
+        "BulkImportAPI": "drf",
+        "OrderCreate": "django",
+        "Items": "flask",
+        "Helper": None,
+        "Plain": None,
+    }
+
+
 def test_drf_views_viewsets_actions_and_api_view() -> None:
     found = routes(
         """

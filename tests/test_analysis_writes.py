@@ -14,6 +14,7 @@ from libcst.metadata import MetadataWrapper
 
 from reviewer.analysis.dialect import django_settings_texts
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
+from reviewer.analysis.paths import is_migration_path, is_test_path
 from reviewer.analysis.routes import ROUTE_METADATA, RouteIndex
 from reviewer.analysis.strings import StringEvaluator
 from reviewer.analysis.writes import (
@@ -35,6 +36,7 @@ from reviewer.analysis.writes import (
     transaction_block,
     transaction_call,
     transactional_by_convention,
+    written_row,
 )
 from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
 from reviewer.engines.cst_engine import analyze_source
@@ -215,6 +217,69 @@ def test_django_model_and_manager_writes() -> None:
     assert parsed.write("Order._default_manager.get_or_create") is not None
     assert parsed.write("User.objects.create_user").api == "User.objects.create_user()"
     assert parsed.write('boto3.resource("s3")') is None
+
+
+def test_file_fields_library_objects_and_sqlalchemy_queries_are_not_django_writes() -> None:
+    parsed = Parsed(
+        """
+        from app.extensions import db
+        from shop import models
+        from shop.models import Export, Order
+
+        def clean(export, storage, key, pk):
+            export.file.delete()
+            export.report_image.delete()
+            export.owner.delete()
+            client, s3 = storage.client_and_resource()
+            s3.Object(storage.bucket, key).delete()
+            models.Order(pk=pk).delete()
+            db.session.query(Order).filter(Order.id == pk).delete()
+            Order.objects.filter(pk=pk).delete()
+        """
+    )
+    assert parsed.write("export.file.delete") is None
+    assert parsed.write("export.report_image.delete") is None
+    assert parsed.write("export.owner.delete").family is WriteFamily.DJANGO  # a related object: a row
+    assert parsed.write("s3.Object(storage.bucket, key).delete") is None
+    assert parsed.write("models.Order(pk=pk).delete").family is WriteFamily.DJANGO
+    assert parsed.write("db.session.query(Order)") is None  # SQLAlchemy, and `db` is not known here
+    assert parsed.write("Order.objects.filter(pk=pk).delete").api == "Order.objects.filter(…).delete()"
+
+
+def test_written_row_names_the_row_a_django_write_changes() -> None:
+    parsed = Parsed(
+        """
+        from django.db import models
+        from shop.models import Job, Order, Task
+        from shop.forms import UserForm
+
+        class Report(models.Model):
+            def run(self, request, task, orders):
+                job, created = Job.objects.get_or_create(name="sync")
+                job.save()
+                user = UserForm(request.POST).save()
+                user.save(update_fields=["username"])
+                super().save()
+                self.save()
+                self.owner.save()
+                Task.objects.filter(id=task.id).update(total=1)
+                Order.objects.create(total=1)
+                Order.objects.bulk_create(orders)
+                Order.objects.update(seen=True)
+        """
+    )
+
+    def row(text: str) -> str | None:
+        return written_row(parsed.write(text), parsed.facts)
+
+    assert row("Job.objects.get_or_create") == "job" == row("job.save")
+    assert row("UserForm(request.POST).save") == "user" == row("user.save")
+    assert row("super().save") == "self" == row("self.save")
+    assert row("self.owner.save") == "self.owner"
+    assert row("Task.objects.filter(id=task.id).update") == "Task.objects.filter(id=task.id)"
+    assert row("Order.objects.create") is None  # a new row nobody keeps
+    assert row("Order.objects.bulk_create") is None
+    assert row("Order.objects.update") is None
 
 
 def test_save_outside_a_django_module_is_not_a_write() -> None:
@@ -522,6 +587,10 @@ def test_code_that_runs_inside_a_django_request() -> None:
             def create(self, validated_data):
                 ...
 
+        class BulkOrderCreate(OrderCreate):
+            def form_invalid(self, form):
+                ...
+
         @app.post("/orders")
         def flask_orders():
             ...
@@ -533,7 +602,7 @@ def test_code_that_runs_inside_a_django_request() -> None:
     routes = RouteIndex(lambda provider, node, default=None: resolved[provider].get(node, default), "shop/views.py")
     in_request = {
         name: runs_in_django_request(parsed.function(name), routes, parsed.facts)
-        for name in ("checkout", "export", "_helper", "form_valid", "create", "flask_orders")
+        for name in ("checkout", "export", "_helper", "form_valid", "create", "form_invalid", "flask_orders")
     }
     assert in_request == {
         "checkout": True,
@@ -541,6 +610,7 @@ def test_code_that_runs_inside_a_django_request() -> None:
         "_helper": False,
         "form_valid": True,
         "create": True,
+        "form_invalid": True,
         "flask_orders": False,
     }
 
@@ -553,21 +623,23 @@ def test_mentions_database_is_a_cheap_text_prefilter() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "expected"),
+    ("path", "test", "migration"),
     [
-        ("shop/tests/test_orders.py", True),
-        ("test_orders.py", True),
-        ("shop/orders_test.py", True),
-        ("shop/tests.py", True),
-        ("conftest.py", True),
-        ("shop/migrations/0002_backfill.py", True),
-        ("alembic/versions/1234_add.py", True),
-        ("shop/services.py", False),
-        ("shop/contest.py", False),
+        ("shop/tests/test_orders.py", True, False),
+        ("test_orders.py", True, False),
+        ("shop/orders_test.py", True, False),
+        ("shop/tests.py", True, False),
+        ("conftest.py", True, False),
+        ("shop/migrations/0002_backfill.py", False, True),
+        ("alembic/versions/1234_add.py", False, True),
+        ("shop/services.py", False, False),
+        ("shop/contest.py", False, False),
+        ("shop/migrations.py", False, False),
     ],
 )
-def test_tests_and_migrations_run_in_a_transaction_by_convention(path: str, expected: bool) -> None:
-    assert transactional_by_convention(path) is expected
+def test_tests_and_migrations_run_in_a_transaction_by_convention(path: str, test: bool, migration: bool) -> None:
+    assert (is_test_path(path), is_migration_path(path)) == (test, migration)
+    assert transactional_by_convention(path) is (test or migration)
 
 
 # -- the rules built on these helpers ----------------------------------------------------------
@@ -610,3 +682,10 @@ def test_sql007_reports_the_connection_not_also_its_cursor() -> None:
     findings = _review("SQL007", _rule("SQL007").INVALID[2])  # MySQLdb connection and its cursor
     assert [(f.start.line, f.message.split(" ")[0]) for f in findings] == [(8, "`db`")]
     assert "closed on line 12 only when nothing before it fails" in findings[0].message
+
+
+def test_sql007_follows_a_helper_of_the_file_to_the_connection_it_opens() -> None:
+    findings = _review("SQL007", _rule("SQL007").INVALID[-1])  # conn = get_db_connection(); conn.close()
+    assert [(f.start.line, f.message.split(" is closed")[0]) for f in findings] == [
+        (14, "`conn` (get_db_connection(), a new sqlite3 connection opened on line 8)")
+    ]

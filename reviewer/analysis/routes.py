@@ -228,6 +228,13 @@ class RouteIndex:
             or self._django_conventional_view(node, owner)
         )
 
+    def view_class_framework(self, class_def: cst.ClassDef) -> str | None:
+        """The framework whose class-based view `class_def` is ("django", "drf", "flask",
+        "starlette"): it derives from one of the framework's view classes, directly or through
+        classes defined in this file; None for any other class."""
+        family = self._view_family(class_def, depth=0)
+        return family.framework if family is not None else None
+
     def _owner(self, node: cst.FunctionDef) -> cst.CSTNode | None:
         """The module, class or statement whose body holds `node`."""
         parent = self._get_metadata(ParentProvider, node, None)

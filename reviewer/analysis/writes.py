@@ -14,6 +14,11 @@ between a write and its commit, a connection left open — ask the same question
   `session.query(...).update()/.delete()`.
   Each write has a `WriteFamily`: how its library groups statements into transactions when
   the code opens none, which is what decides whether two writes can be half done.
+  Not Django writes: `.delete()` on a file field (`export.file`) or on a boto3-style object a
+  local builds (`s3.Object(...)`); a `….query(...).delete()` chain, which is SQLAlchemy's
+  (a write only when its session is recognised as one).
+- Which row does a Django write change? `written_row(write)`: two writes of one row leave no
+  second row out of step.
 - Does it delimit a transaction? `transaction_block(expression)` for with-items and
   decorators whose body runs in one transaction (`transaction.atomic()`, `session.begin()`,
   `conn.transaction()`, `with conn:` …); `transaction_call(call)` for commit, rollback and
@@ -39,7 +44,8 @@ from reviewer.analysis.bindings import BindingKind, bindings_of
 from reviewer.analysis.calls import keyword_arg, literal_bool, positional_args
 from reviewer.analysis.dialect import RepoFileReader, django_settings_texts
 from reviewer.analysis.facts import ModuleFacts
-from reviewer.analysis.routes import VIEW_BASE_FAMILIES, RouteIndex
+from reviewer.analysis.paths import is_migration_path, is_test_path
+from reviewer.analysis.routes import RouteIndex
 from reviewer.analysis.sql import imported_libraries, library_for, query_sink, receiver_origins
 from reviewer.analysis.sqltext import looks_like_statement
 from reviewer.analysis.strings import Kind, StringEvaluator
@@ -233,11 +239,20 @@ class WriteFinder:
         return session is not None and is_sqlalchemy_session(session, self.facts)
 
     def _django_write(self, call: cst.Call, method: str) -> bool:
+        receiver = call.func.value
+        if _query_session(receiver) is not None:
+            return False  # `db.session.query(User).delete()`: a SQLAlchemy Query, never a QuerySet
         if method in MODEL_METHODS and not positional_args(call):
             flag = keyword_arg(call, "commit" if method == "save" else "save")
             if literal_bool(flag) is False:
                 return False  # form.save(commit=False), field_file.delete(save=False): no query
-            return self._django_module(call) and not _from_module_object(call.func.value, self.facts)
+            if method == "delete" and _is_field_file(receiver):
+                return False  # removes a stored file, which no database transaction covers
+            return (
+                self._django_module(call)
+                and not _from_module_object(receiver, self.facts)
+                and not _library_object(receiver, self.facts)
+            )
         return (
             method in MANAGER_METHODS and _through_manager(call.func.value, self.facts, 0) and self._django_module(call)
         )
@@ -332,6 +347,29 @@ def _from_module_object(expression: cst.BaseExpression, facts: ModuleFacts) -> b
             return False
         root = root_name(values[0])
     return False
+
+
+# Attribute names that hold a Django FieldFile (FileField, ImageField), whose delete() removes a file.
+_FIELD_FILE_NAME = re.compile(r"(?:^|_)(?:file|image|photo|picture|avatar|thumbnail)$", re.IGNORECASE)
+
+
+def _is_field_file(receiver: cst.BaseExpression) -> bool:
+    """`export.file`, `self.avatar`: a model's file field, going by the attribute's name."""
+    return isinstance(receiver, cst.Attribute) and _FIELD_FILE_NAME.search(receiver.attr.value) is not None
+
+
+def _library_object(receiver: cst.BaseExpression, facts: ModuleFacts) -> bool:
+    """`s3.Object(bucket, key)`: an object a local or a parameter builds with a factory method
+    (boto3's resources), not a model, whose class is imported or defined here (`Order(...)`,
+    `models.Order(...)`)."""
+    if not (isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute)):
+        return False
+    if not receiver.func.attr.value[:1].isupper():
+        return False
+    root = root_name(receiver.func.value)
+    if root is None:
+        return True
+    return not any(binding.kind is BindingKind.IMPORT for binding in bindings_of(root, facts))
 
 
 def _query_session(receiver: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -463,6 +501,55 @@ def is_module_level(expression: cst.BaseExpression, facts: ModuleFacts) -> bool:
     return bool(bindings) and all(
         binding.kind is BindingKind.VALUE and isinstance(binding.assignment.scope, GlobalScope) for binding in bindings
     )
+
+
+# -- which row a write changes ----------------------------------------------------------------
+
+# Writes that return the one instance they wrote: a manager's create()/get_or_create() (this
+# one with a flag), a form's or a serializer's save().
+_INSTANCE_RETURNING = frozenset(
+    {"create", "get_or_create", "update_or_create", "create_user", "create_superuser", "save"}
+)
+_QUERYSET_WRITES = frozenset({"update", "delete"})
+
+
+def written_row(write: Write, facts: ModuleFacts) -> str | None:
+    """Text naming the row(s) a Django ORM write changes, so that two writes of the same row are
+    told from writes of two rows: the instance for `obj.save()`/`obj.delete()` (`self` for
+    `super().save()`), the name a `create()`/`get_or_create()`/`form.save()` result is assigned
+    to, the queryset for `Model.objects.filter(pk=pk).update(...)`. None when not known
+    (`bulk_create()`, a `create()` whose result is not kept, other libraries' writes)."""
+    if write.family is not WriteFamily.DJANGO or not isinstance(write.call.func, cst.Attribute):
+        return None
+    method = write.call.func.attr.value
+    receiver = write.call.func.value
+    if method in _INSTANCE_RETURNING:
+        assigned = _assigned_instance(write.call, facts)
+        if assigned is not None:
+            return assigned
+    if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
+        return "self"
+    if method in MODEL_METHODS and isinstance(receiver, (cst.Name, cst.Attribute)) and not _is_manager(receiver):
+        return _CODE.code_for_node(receiver)
+    if method in _QUERYSET_WRITES and not _is_manager(receiver):
+        return _CODE.code_for_node(receiver)
+    return None
+
+
+def _assigned_instance(call: cst.Call, facts: ModuleFacts) -> str | None:
+    """`order` of `order = ...create(...)` and of `order, created = ...get_or_create(...)`."""
+    statement = facts.parent(call)
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1:
+        return None
+    target = statement.targets[0].target
+    if isinstance(target, (cst.Tuple, cst.List)) and target.elements:
+        target = target.elements[0].value
+    return target.value if isinstance(target, cst.Name) else None
+
+
+def _is_manager(expression: cst.BaseExpression) -> bool:
+    """`Order.objects`: every row of the table, not one instance or one filtered queryset."""
+    return isinstance(expression, cst.Attribute) and expression.attr.value in MANAGER_ATTRIBUTES
 
 
 # -- transactions -----------------------------------------------------------------------------
@@ -630,17 +717,12 @@ def opens_in_autocommit(connection: cst.BaseExpression | None, facts: ModuleFact
 
 # -- code that runs in a transaction by convention ---------------------------------------------
 
-_TRANSACTIONAL_FOLDERS = frozenset({"tests", "test", "testing", "migrations", "alembic"})
-
 
 def transactional_by_convention(path: str) -> bool:
     """Tests and migrations: Django's TestCase and pytest-django run each test in a transaction
     that is rolled back, and Django and Alembic run each migration in one (on PostgreSQL and
     SQLite), so several writes there are atomic without a transaction in sight."""
-    posix = PurePosixPath(path)
-    name = posix.name
-    in_folder = bool(_TRANSACTIONAL_FOLDERS & set(posix.parts[:-1]))
-    return in_folder or name.startswith("test_") or name.endswith("_test.py") or name in ("tests.py", "conftest.py")
+    return is_test_path(path) or is_migration_path(path)
 
 
 # -- Django requests --------------------------------------------------------------------------
@@ -664,9 +746,10 @@ REQUEST_TIME_BASES = ("rest_framework.serializers.", "django.forms.", "django.co
 
 
 def runs_in_django_request(function: cst.FunctionDef, routes: RouteIndex, facts: ModuleFacts) -> bool:
-    """A Django or DRF view, or a method of a class deriving directly from a view class
-    (`perform_create`, `form_valid`), a DRF serializer or a Django form (`create`, `save`), not
-    marked `@non_atomic_requests`: the code that ATOMIC_REQUESTS wraps in a transaction."""
+    """A Django or DRF view, or a method of a view class (`perform_create`, `form_valid`; the
+    class may derive from the view class through classes of this file), of a DRF serializer or
+    of a Django form (`create`, `save`), not marked `@non_atomic_requests`: the code that
+    ATOMIC_REQUESTS wraps in a transaction."""
     if any(NON_ATOMIC_REQUESTS in facts.qualified_names(_decorator_callee(d.decorator)) for d in function.decorators):
         return False
     route = routes.route_info(function)
@@ -675,12 +758,11 @@ def runs_in_django_request(function: cst.FunctionDef, routes: RouteIndex, facts:
     owner = facts.parent(facts.parent(function) or function)
     if not isinstance(owner, cst.ClassDef):
         return False
-    for base in owner.bases:
-        for name in facts.qualified_names(base.value):
-            family = VIEW_BASE_FAMILIES.get(name)
-            if (family is not None and family.framework in ("django", "drf")) or name.startswith(REQUEST_TIME_BASES):
-                return True
-    return False
+    if routes.view_class_framework(owner) in ("django", "drf"):
+        return True
+    return any(
+        name.startswith(REQUEST_TIME_BASES) for base in owner.bases for name in facts.qualified_names(base.value)
+    )
 
 
 def _decorator_callee(decorator: cst.BaseExpression) -> cst.BaseExpression:

@@ -11,7 +11,9 @@ How it decides (writes and transactions come from reviewer.analysis.writes):
     `conn.autocommit = True`, `set_session(autocommit=True)`).
 - Two writes count only when one can run after the other: not in exclusive branches (`if`/`else`,
   `try` body/`except`, `match` cases) and not separated by a `return`/`raise`. One write in a
-  loop is one write.
+  loop is one write. Two Django writes of the same row (`obj = M.objects.create()` then
+  `obj.save()`, `self.save()` twice, the same `filter(pk=…)` updated twice) are not a pair:
+  the row only passes through states, and no second row is left out of step.
 - Covered, so not flagged: writes inside a transaction block (`transaction.atomic()`,
   `session.begin()`, `engine.begin()`, `conn.transaction()`, `with conn:` …) or a function
   decorated with one; a connection after an explicit begin (`conn.begin()`,
@@ -53,6 +55,7 @@ from reviewer.analysis.writes import (
     transaction_block,
     transaction_call,
     transactional_by_convention,
+    written_row,
 )
 from reviewer.cst_rule import CstRule, Invalid, Valid
 from reviewer.finding import Severity
@@ -120,7 +123,11 @@ class WritesWithoutTransaction(CstRule):
         Alembic run in a transaction; Django views and methods of view, serializer and form
         classes when the project's settings, found through manage.py, set `ATOMIC_REQUESTS`
         (unless the view is `@non_atomic_requests`). Writes in exclusive branches, or separated
-        by a `return`, are not a pair; a write in a loop counts once. SQLAlchemy 1.x
+        by a `return`, are not a pair; a write in a loop counts once; two writes of one Django
+        row (`obj = Model.objects.create()` then `obj.save()`, `self.save()` in a `try` and
+        again in its `finally`) are not a pair either. Not writes: `.delete()` on a file field
+        (`export.file.delete()` removes a stored file, no transaction covers it), on a boto3
+        object (`s3.Object(...).delete()`) or on a SQLAlchemy `session.query(...)`. SQLAlchemy 1.x
         `Connection.execute()` outside `begin()` autocommits but 2.0 does not, so it is only
         judged by its commits.
     """
@@ -316,6 +323,74 @@ class WritesWithoutTransaction(CstRule):
                     order.save()
             """,
             path="shop/tests/test_payments.py",
+        ),
+        Valid(
+            """
+            from django.db import models
+            from django.utils import timezone
+            from exports.models import ImportJob, Task
+
+            def queue_import(project, files):
+                job, created = ImportJob.objects.get_or_create(project=project, defaults={"status": "queued"})
+                if not created:
+                    job.status = "queued"
+                job.files = [f.name for f in files]
+                job.save(update_fields=["status", "files"])
+
+            def refresh_counters(task):
+                Task.objects.filter(id=task.id).update(total=task.annotations.count())
+                Task.objects.filter(id=task.id).update(is_labeled=task.annotations.exists())
+
+            class Export(models.Model):
+                def run(self, build):
+                    try:
+                        self.file = build()
+                        self.status = "completed"
+                        self.save(update_fields=["file", "status"])
+                    except Exception:
+                        self.status = "failed"
+                        self.save(update_fields=["status"])
+                        raise
+                    finally:
+                        self.finished_at = timezone.now()
+                        self.save(update_fields=["finished_at"])
+            """
+        ),
+        Valid(
+            """
+            from django.db import models
+            from exports.models import ConvertedFormat, ExportLink
+
+            class Export(models.Model):
+                file = models.FileField(upload_to="exports")
+
+                def delete(self, *args, **kwargs):
+                    if self.file:
+                        self.file.delete()
+                    super().delete(*args, **kwargs)
+
+                def remove_files(self):
+                    self.file.delete()
+                    for converted in ConvertedFormat.objects.filter(export=self):
+                        converted.file.delete()
+
+                def unpublish(self, key):
+                    client, s3 = self.storage.client_and_resource()
+                    s3.Object(self.storage.bucket, key).delete()
+                    ExportLink.objects.filter(export=self, key=key).delete()
+            """
+        ),
+        Valid(
+            """
+            from app.extensions import db
+            from app.models.core import Dashboard, Database, Log
+
+            def factory_reset(user):
+                db.session.query(Dashboard).delete()
+                db.session.query(Database).delete()
+                db.session.add(Log(action="factory reset", user_id=user.id))
+                db.session.commit()
+            """
         ),
     ]
     INVALID = [
@@ -616,9 +691,11 @@ class WritesWithoutTransaction(CstRule):
     def _first_sequential_pair(
         self, writes: list[tuple[Write, str]], function: cst.FunctionDef
     ) -> tuple[Write, Write, str] | None:
+        rows = {id(write): written_row(write, self.facts) for write, _ in writes}
         for index, (second, reason) in enumerate(writes):
             for first, _ in writes[:index]:
-                if self._runs_before(first.call, second.call, function):
+                same_row = rows[id(first)] is not None and rows[id(first)] == rows[id(second)]
+                if not same_row and self._runs_before(first.call, second.call, function):
                     return first, second, reason
         return None
 

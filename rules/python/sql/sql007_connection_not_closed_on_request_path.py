@@ -9,7 +9,9 @@ How it decides:
   `sessionmaker(...)` bound in the file (or named `SessionLocal`); `engine.connect()`/
   `engine.raw_connection()` on a `create_engine(...)` engine; asyncpg `pool.acquire()`; a
   DB-API `conn.cursor()` on a connection the handler did not open itself (closing a connection
-  closes its cursors, so those are judged through the connection).
+  closes its cursors, so those are judged through the connection); a call of an undecorated
+  function of this file whose every `return` gives one of these, freshly opened
+  (`get_db_connection()` returning `sqlite3.connect(...)`; not a cached or `g`-stored one).
 - Closed: a with-block whose context manager closes it, `contextlib.closing(...)`,
   `ExitStack.enter_context(...)`, a `close()`/`release()` in a `finally` or in a callback,
   handing it on (returned, yielded, stored on an object, passed to another call). A cursor
@@ -28,11 +30,11 @@ from functools import cached_property
 
 import libcst as cst
 
-from reviewer.analysis.bindings import BindingKind, bindings_of
+from reviewer.analysis.bindings import BindingKind, bindings_of, called_function, returned_values
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.routes import RouteIndex
 from reviewer.analysis.sql import imported_libraries, library_for, receiver_origins
-from reviewer.analysis.writes import call_text, connection_of, is_sqlalchemy_engine
+from reviewer.analysis.writes import MAX_HOPS, call_text, connection_of, is_sqlalchemy_engine
 from reviewer.cst_rule import CstRule, Invalid, Valid
 from reviewer.finding import Severity
 
@@ -43,6 +45,8 @@ _TRIGGER = re.compile(
 _FRAMEWORK = re.compile(r"\b(?:flask|fastapi|starlette|django|rest_framework)\b")
 # Callee names worth resolving: connect functions, cursors, pools, engines, session classes.
 _OPENER_NAME = re.compile(r"^(?:connect|cursor|acquire|raw_connection)$|session", re.IGNORECASE)
+# Names of this file's functions worth reading for a fresh connection (`get_db_connection()`).
+_HELPER_NAME = re.compile(r"conn|db|database|session", re.IGNORECASE)
 
 # Connect functions -> whether `with connect(...) as conn` closes the connection at the end.
 CONNECT_FUNCTIONS = {
@@ -88,6 +92,7 @@ class _Opened:
     what: str  # "connection", "cursor", "session"
     library: str  # for messages: "psycopg2", "SQLAlchemy", …
     with_closes: bool  # `with <it>:` closes it
+    inner: cst.Call | None = None  # for a call of a function of this file: the connect call inside it
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,9 @@ class ConnectionNotClosedOnRequestPath(CstRule):
         database connection, session or cursor that is opened without being closed on every
         path: `sqlite3/psycopg2/psycopg/pymysql/MySQLdb/aiosqlite/asyncpg.connect(...)`,
         SQLAlchemy `Session(...)`, `SessionLocal()`, `engine.connect()`, asyncpg
-        `pool.acquire()`, and a DB-API `conn.cursor()` on a connection opened elsewhere.
+        `pool.acquire()`, a DB-API `conn.cursor()` on a connection opened elsewhere, and a
+        call of a function of this file that opens one of these and returns it
+        (`get_db_connection()`; not when it is cached or keeps it on `g`).
         Closed means a with-block whose context manager closes it, `contextlib.closing(...)`,
         or a `close()` (`release()`) in a `finally`; a `close()` at the end of the happy path
         is flagged, because an exception skips it. Returning, yielding, storing or passing the
@@ -290,6 +297,43 @@ class ConnectionNotClosedOnRequestPath(CstRule):
                 return conn.execute("SELECT * FROM notes").fetchall()
             """
         ),
+        Valid(
+            """
+            import functools
+            import sqlite3
+            from contextlib import closing
+            from flask import Flask, jsonify
+
+            app = Flask(__name__)
+
+            def get_db_connection():
+                conn = sqlite3.connect("app.db")
+                conn.row_factory = sqlite3.Row
+                return conn
+
+            @functools.lru_cache(maxsize=None)
+            def shared_db():
+                return sqlite3.connect("app.db", check_same_thread=False)
+
+            @app.route("/api/objects")
+            def objects():
+                with closing(get_db_connection()) as conn:
+                    rows = conn.execute("SELECT id, name FROM objects").fetchall()
+                return jsonify([dict(row) for row in rows])
+
+            @app.route("/api/count")
+            def count():
+                return {"count": shared_db().execute("SELECT count(*) FROM objects").fetchone()[0]}
+
+            @app.route("/api/names")
+            def names():
+                conn = get_db_connection()
+                try:
+                    return jsonify([row["name"] for row in conn.execute("SELECT name FROM objects")])
+                finally:
+                    conn.close()
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -422,6 +466,27 @@ class ConnectionNotClosedOnRequestPath(CstRule):
             """,
             line=10,
         ),
+        Invalid(
+            """
+            import sqlite3
+            from flask import Flask, jsonify
+
+            app = Flask(__name__)
+
+            def get_db_connection():
+                conn = sqlite3.connect("app.db")
+                conn.row_factory = sqlite3.Row
+                return conn
+
+            @app.route("/api/objects")
+            def objects():
+                conn = get_db_connection()
+                rows = conn.execute("SELECT id, name FROM objects").fetchall()
+                conn.close()
+                return jsonify([dict(row) for row in rows])
+            """,
+            line=14,
+        ),
     ]
 
     @classmethod
@@ -450,7 +515,11 @@ class ConnectionNotClosedOnRequestPath(CstRule):
             return
         func = node.func
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        if _OPENER_NAME.search(name) or name in self.aliases:
+        if (
+            _OPENER_NAME.search(name)
+            or name in self.aliases
+            or (isinstance(func, cst.Name) and _HELPER_NAME.search(name))
+        ):
             self.stack[-1].append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -467,6 +536,42 @@ class ConnectionNotClosedOnRequestPath(CstRule):
     # -- what a call opens --------------------------------------------------------------------
 
     def _opened(self, call: cst.Call) -> _Opened | None:
+        return self._opened_directly(call) or self._opened_by_helper(call)
+
+    def _opened_by_helper(self, call: cst.Call) -> _Opened | None:
+        """`get_db_connection()`: an undecorated function of this file whose every `return` gives
+        a connection or session it has just opened (a cached or `g`-stored one is not fresh)."""
+        function = called_function(call, self.facts)
+        if function is None or function.receiver_bound or function.definition.decorators:
+            return None
+        fresh = [self._fresh(value, 0) for value in returned_values(function.definition)]
+        if not fresh or None in fresh:
+            return None
+        kinds = {(item.what, item.library) for item in fresh}
+        if len(kinds) != 1:
+            return None
+        what, library = kinds.pop()
+        return _Opened(call, what, library, all(item.with_closes for item in fresh), fresh[0].call)
+
+    def _fresh(self, value: cst.BaseExpression, hops: int) -> _Opened | None:
+        """A returned connect call, or a local name every assignment binds to one."""
+        value = value.expression if isinstance(value, cst.Await) else value
+        if isinstance(value, cst.Name):
+            bindings = bindings_of(value, self.facts)
+            if (
+                hops > MAX_HOPS
+                or not bindings
+                or any(b.kind is not BindingKind.VALUE or not b.same_function for b in bindings)
+            ):
+                return None
+            opened = [self._fresh(binding.expression, hops + 1) for binding in bindings]
+            return opened[0] if opened and None not in opened and len({o.library for o in opened}) == 1 else None
+        if not isinstance(value, cst.Call):
+            return None
+        opened = self._opened_directly(value)
+        return opened if opened is not None and opened.what != "cursor" else None
+
+    def _opened_directly(self, call: cst.Call) -> _Opened | None:
         names = self.facts.qualified_names(call.func)
         for name in names:
             if name in CONNECT_FUNCTIONS:
@@ -530,6 +635,11 @@ class ConnectionNotClosedOnRequestPath(CstRule):
             node, parent = parent, self.facts.parent(parent)
         api = _shape(opened.call)
         where = f"request handler `{handler.name.value}`"
+        origin = (
+            f", a new {opened.library} {opened.what} opened on line {self.facts.line(opened.inner)}"
+            if opened.inner is not None
+            else ""
+        )
         if isinstance(parent, cst.WithItem):
             if opened.with_closes:
                 return
@@ -538,7 +648,7 @@ class ConnectionNotClosedOnRequestPath(CstRule):
                 return
             self.report(
                 opened.call,
-                f"`with {api}` in {where} ends the transaction but does not close the connection — "
+                f"`with {api}`{origin} in {where} ends the transaction but does not close the connection — "
                 f"{opened.library}'s connection context manager only commits or rolls back; "
                 f"use `with contextlib.closing({api}) as conn:` so each request gives its connection back",
             )
@@ -546,7 +656,9 @@ class ConnectionNotClosedOnRequestPath(CstRule):
         if isinstance(parent, cst.Attribute) and parent.value is node:
             name = {"connection": "conn", "cursor": "cur", "session": "session"}[opened.what]
             advice = _advice(opened, api, name, awaited=node is not opened.call)
-            self.report(opened.call, f"`{api}` in {where} opens a {opened.what} that nothing can close; {advice}")
+            self.report(
+                opened.call, f"`{api}`{origin} in {where} opens a {opened.what} that nothing can close; {advice}"
+            )
             return
         target = _assigned_name(parent, node)
         if target is None:
@@ -557,12 +669,12 @@ class ConnectionNotClosedOnRequestPath(CstRule):
         advice = _advice(opened, api, target, awaited=node is not opened.call)
         if fate.close is not None:
             message = (
-                f"`{target}` ({api}) is closed on line {self.facts.line(fate.close)} only when nothing before it "
+                f"`{target}` ({api}{origin}) is closed on line {self.facts.line(fate.close)} only when nothing before it "
                 f"fails: an exception in {where} leaves the {opened.what} open; {advice}"
             )
         else:
             message = (
-                f"`{target} = {api}` in {where} is never closed: every request leaves a {opened.what} open "
+                f"`{target} = {api}`{origin} in {where} is never closed: every request leaves a {opened.what} open "
                 f"until the garbage collector gets to it; {advice}"
             )
         self.report(opened.call, message)
