@@ -9,7 +9,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from reviewer.analysis.dialect import MYSQL, POSTGRESQL, SQLITE, project_database
-from reviewer.analysis.migration_history import FieldDefinition, previous_field
+from reviewer.analysis.migration_history import FieldDefinition, ModelTable, previous_field, previous_model_table
 from reviewer.analysis.migrations import AlembicMigration, DjangoMigration, read_migration
 from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
 from reviewer.engines.cst_engine import analyze_source
@@ -106,6 +106,76 @@ def test_alembic_operations_bind_batch_calls_and_autocommit_blocks() -> None:
         ("create_index", "audit", ["columns", "index_name", "postgresql_concurrently", "table_name"], True),
     ]
     assert migration.downgrade is not None and migration.downgrade.name.value == "downgrade"
+
+
+def test_models_created_here_follow_renames_and_order() -> None:
+    migration = migration_of(
+        """
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            initial = True
+            operations = [
+                migrations.DeleteModel("Purchase"),
+                migrations.CreateModel(name="Purchase", fields=[("id", models.AutoField(primary_key=True))]),
+                migrations.RenameModel("Purchase", "Order"),
+                migrations.RemoveField("order", "legacy"),
+            ]
+        """,
+        "shop/migrations/0001_initial.py",
+    )
+    assert migration.initial is True
+    assert migration.created_models == frozenset({"purchase", "order"})
+    assert [migration.created_before(op) for op in migration.operations] == [False, False, True, True]
+
+
+def test_alembic_tables_from_constants_and_a_create_table_helper() -> None:
+    migration = migration_of(
+        """
+        from alembic import op
+        import sqlalchemy as sa
+        from app.migrations.utils import create_table
+
+        table_name = "report"
+        other = "a"
+        other = "b"
+
+        def upgrade():
+            op.drop_table(table_name)
+            create_table(table_name, sa.Column("id", sa.Integer()))
+            op.drop_column(other, "x")
+            for table_name in ["x", "y"]:
+                op.drop_table(table_name)
+
+        def upgrade_audit():
+            op.create_index("ix_report_at", table_name, ["at"])
+        """,
+        "alembic/versions/a1.py",
+    )
+    assert [(op.name, op.table, op.via_helper) for op in migration.operations] == [
+        ("drop_table", None, False),  # `table_name` is rebound by the loop in this function
+        ("create_table", None, True),
+        ("drop_column", None, False),  # `other` is bound twice at module level
+        ("drop_table", None, False),
+        ("create_index", "report", False),
+    ]
+
+
+def test_create_table_helper_counts_as_created_before_later_operations() -> None:
+    migration = migration_of(
+        """
+        from alembic import op
+        from app.migrations.utils import create_table
+
+        def upgrade():
+            op.drop_table("observation")
+            create_table("observation")
+            op.create_index("ix_observation_at", "observation", ["at"])
+        """,
+        "alembic/versions/a2.py",
+    )
+    assert migration.created_tables == frozenset({"observation"})
+    assert [migration.created_before(op) for op in migration.operations] == [False, False, True]
 
 
 def test_op_lookalikes_are_not_alembic_operations() -> None:
@@ -277,6 +347,67 @@ def test_previous_field_is_unknown_when_merged_branches_disagree() -> None:
     assert previous_field(reader_of(files), "shop/migrations/0003_merge.py", textwrap.dedent(merge), "order", "amount", 6) is None
 
 
+def _model_history(operations: str) -> str:
+    return f"""
+        from django.db import migrations, models
+
+        class Migration(migrations.Migration):
+            operations = [
+                {operations}
+            ]
+    """
+
+
+RENAME_PURCHASE = """
+    from django.db import migrations
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop", "0001_initial")]
+        operations = [migrations.RenameModel("Purchase", "Order")]
+"""
+
+
+@pytest.mark.parametrize(
+    ("created", "later", "expected"),
+    [
+        pytest.param(
+            'migrations.CreateModel(name="Purchase", fields=[], options={"db_table": "purchase"}),',
+            "",
+            ModelTable("purchase", many_to_many=False),
+            id="own-db-table",
+        ),
+        pytest.param(
+            'migrations.CreateModel(name="Purchase", fields=[("id", models.AutoField(primary_key=True))]),',
+            'migrations.AddField("purchase", "tags", models.ManyToManyField(to="shop.tag")),',
+            ModelTable(None, many_to_many=True),
+            id="many-to-many-added-later",
+        ),
+        pytest.param(
+            'migrations.CreateModel(name="Purchase", fields=[], options={"proxy": True}),',
+            "",
+            ModelTable(None, many_to_many=False, managed=False),
+            id="proxy",
+        ),
+        pytest.param(
+            'migrations.CreateModel(name="Purchase", fields=[], options={"db_table": TABLE}),',
+            "",
+            None,
+            id="db-table-not-a-literal",
+        ),
+        pytest.param(
+            'migrations.CreateModel(name="Purchase", fields=[], options={"managed": False}),',
+            'migrations.AlterModelOptions(name="purchase", options={"managed": True}),',
+            None,
+            id="managed-changed-later",
+        ),
+    ],
+)
+def test_previous_model_table(created: str, later: str, expected: ModelTable | None) -> None:
+    files = {"shop/migrations/0001_initial.py": _model_history(created + "\n                " + later)}
+    found = previous_model_table(reader_of(files), "shop/migrations/0002_rename.py", textwrap.dedent(RENAME_PURCHASE), "Purchase", 6)
+    assert found == expected
+
+
 # --- severities the examples cannot show -------------------------------------------------------
 
 
@@ -334,3 +465,18 @@ def test_every_migration_rule_is_quiet_on_an_ordinary_module() -> None:
     assert sorted(rule.code for rule in rules) == ["MIG001", "MIG002", "MIG003", "MIG004", "MIG005", "MIG006"]
     source = "from django.db import migrations\n\ndef helper(op):\n    return migrations.RemoveField('a', 'b')\n"
     assert analyze_source(rules, "shop/utils.py", source) == []
+
+
+@pytest.mark.parametrize(
+    ("upgrade_body", "expected"),
+    [
+        pytest.param('op.execute("UPDATE account SET tier = \'free\'")', Severity.NOTE, id="data-only"),
+        pytest.param('op.execute(sa.text("ALTER TABLE account DROP COLUMN tier"))', Severity.WARNING, id="ddl-text"),
+        pytest.param('op.drop_column("account", "tier")', Severity.WARNING, id="schema-operation"),
+    ],
+)
+def test_empty_downgrade_is_a_note_when_the_upgrade_only_changes_data(upgrade_body: str, expected: Severity) -> None:
+    source = f"from alembic import op\nimport sqlalchemy as sa\n\ndef upgrade():\n    {upgrade_body}\n\ndef downgrade():\n    pass\n"
+    findings = analyze_source([_rule("migration_without_reverse.py")], "alembic/versions/a1.py", source)
+    assert [(f.code, f.start.line, f.severity) for f in findings] == [("MIG005", 7, expected)]
+    assert ("changes data" in findings[0].message) is (expected is Severity.NOTE)

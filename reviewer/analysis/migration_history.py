@@ -1,12 +1,14 @@
-"""What a Django model field looked like before a migration changed it, from earlier migrations.
+"""What a Django model field or model looked like before a migration changed it, from earlier
+migrations.
 
 `AlterField` carries only the new definition, so whether it changes a column's type or adds an
-index is not visible in the file itself. Its history is: walk back from the operation through
-the migration's dependencies within the same app (files beside it in `migrations/`), newest
-operation first, following `RenameField`/`RenameModel`, until an `AddField`, `AlterField` or
-`CreateModel` defines the field. Earlier migrations are read with the standard library's `ast`
-(several times faster than libcst, and like libcst it never runs the file); they are generated
-code, so plain names (`models.CharField`) are resolved through the file's imports only.
+index is not visible in the file itself; `RenameModel` renames the table only when the model has
+no `db_table` of its own. Their history is: walk back from the operation through the migration's
+dependencies within the same app (files beside it in `migrations/`), newest operation first,
+following `RenameField`/`RenameModel`, until an `AddField`, `AlterField` or `CreateModel` defines
+the field (or a `CreateModel` the model). Earlier migrations are read with the standard library's
+`ast` (several times faster than libcst, and like libcst it never runs the file); they are
+generated code, so plain names (`models.CharField`) are resolved through the file's imports only.
 
 The answer is None — not known — when a file on the way is missing or unreadable, an app label
 does not match its folder, branches disagree, or the walk passes `MAX_FILES` files. Parsed
@@ -45,6 +47,17 @@ class FieldDefinition:
 
 
 @dataclass(frozen=True)
+class ModelTable:
+    """A model's table as earlier migrations set it: `db_table` when given, whether the model has
+    (or may have) a many-to-many field, whose join table is named after the model, and whether
+    migrations change its table at all (not for `managed = False` or proxy models)."""
+
+    db_table: str | None
+    many_to_many: bool
+    managed: bool = True
+
+
+@dataclass(frozen=True)
 class _Operation:
     name: str
     args: dict
@@ -73,26 +86,43 @@ def previous_field(
     before_line: int,
 ) -> FieldDefinition | None:
     """The definition of `model.field_name` in force before line `before_line` of this migration."""
+    return _walk_back(read_repo_file, path, source, (model.lower(), field_name), before_line, _look_back_field)
+
+
+def previous_model_table(
+    read_repo_file: RepoFileReader, path: str, source: str, model: str, before_line: int
+) -> ModelTable | None:
+    """The table options of `model` in force before line `before_line` of this migration."""
+    return _walk_back(read_repo_file, path, source, (model.lower(), False), before_line, _look_back_model)
+
+
+# Given operations newest first, a look-back returns what it found, or the key to keep looking
+# for in older migrations (a key's first item is the lower-cased model name).
+LookBack = Callable[[Iterable[_Operation], _MigrationFile, tuple], object]
+
+
+def _walk_back(read_repo_file: RepoFileReader, path: str, source: str, key: tuple, before_line: int, look_back: LookBack):
+    """Walk this migration's same-app dependencies breadth first; the one answer all branches give."""
     current = _parse(source)
     folder = PurePosixPath(path).parent
     app_label = folder.parent.name
     if current is None:
         return None
     # A list, not a set: literal options such as `choices=[...]` are not hashable.
-    found: list[FieldDefinition] = []
-    queue = deque([(current, model.lower(), field_name, before_line)])
+    found: list = []
+    queue = deque([(current, key, before_line)])
     visited = {PurePosixPath(path).stem}
     try:
         while queue:
-            migration, model, field_name, before = queue.popleft()
-            if model in migration.mentioned:
+            migration, key, before = queue.popleft()
+            if key[0] in migration.mentioned:
                 earlier = [op for op in migration.operations if op.line < before]
-                outcome = _look_back(reversed(earlier), migration, model, field_name)
-                if isinstance(outcome, FieldDefinition):
+                outcome = look_back(reversed(earlier), migration, key)
+                if not isinstance(outcome, tuple):
                     if outcome not in found:
                         found.append(outcome)
                     continue
-                model, field_name = outcome
+                key = outcome
             for name in _same_app_dependencies(migration, app_label):
                 if name in visited:
                     continue
@@ -102,16 +132,15 @@ def previous_field(
                 parsed = _read_migration_file(read_repo_file, f"{folder}/{name}.py")
                 if parsed is None:
                     raise _Unknown
-                queue.append((parsed, model, field_name, float("inf")))
+                queue.append((parsed, key, float("inf")))
     except _Unknown:
         return None
     return found[0] if len(found) == 1 else None
 
 
-def _look_back(
-    operations: Iterable[_Operation], migration: _MigrationFile, model: str, field_name: str
-) -> FieldDefinition | tuple[str, str]:
+def _look_back_field(operations: Iterable[_Operation], migration: _MigrationFile, key: tuple) -> FieldDefinition | tuple:
     """The field's definition in these operations, or the (model, field) names to keep looking for."""
+    model, field_name = key
     for op in operations:
         args = op.args
         if op.name in ("AddField", "AlterField") and _model_is(args, "model_name", model) and _field_is(args, "name", field_name):
@@ -132,6 +161,36 @@ def _look_back(
     if not model or not field_name:
         raise _Unknown
     return model, field_name
+
+
+def _look_back_model(operations: Iterable[_Operation], migration: _MigrationFile, key: tuple) -> ModelTable | tuple:
+    """The model's CreateModel in these operations, or (model, many-to-many field seen) to keep looking for.
+
+    A many-to-many field added later counts too: its join table is named after the model.
+    """
+    model, many_to_many = key
+    for op in operations:
+        args = op.args
+        if op.name == "CreateModel" and _model_is(args, "name", model):
+            options = _dict_entries(args.get("options"))
+            if "db_table" in options and _string(options["db_table"]) is None:
+                raise _Unknown
+            fields = [_definition_or_none(value, migration.imports) for _name, value in _created_fields(args.get("fields"))]
+            many_to_many = many_to_many or any(f is None or f.class_name == "ManyToManyField" for f in fields)
+            unmanaged = _literal(options.get("managed")) is False or _literal(options.get("proxy")) is True
+            return ModelTable(_string(options.get("db_table")), many_to_many, managed=not unmanaged)
+        if op.name == "AlterModelOptions" and _model_is(args, "name", model) and "managed" in _dict_entries(args.get("options")):
+            raise _Unknown
+        if op.name == "AddField" and _model_is(args, "model_name", model):
+            added = _definition_or_none(args.get("field"), migration.imports)
+            many_to_many = many_to_many or added is None or added.class_name == "ManyToManyField"
+        elif op.name == "RenameModel" and _model_is(args, "new_name", model):
+            model = (_string(args.get("old_name")) or "").lower()
+        elif op.name in ("AlterModelTable", "DeleteModel") and _model_is(args, "name", model):
+            raise _Unknown
+    if not model:
+        raise _Unknown
+    return model, many_to_many
 
 
 def _same_app_dependencies(migration: _MigrationFile, app_label: str) -> list[str]:
@@ -167,6 +226,24 @@ def _definition(node: ast.expr | None, imports: dict) -> FieldDefinition:
             continue
     keywords = frozenset(k.arg for k in node.keywords if k.arg)
     return FieldDefinition(class_name, tuple(sorted(options, key=lambda item: item[0])), keywords)
+
+
+def _definition_or_none(node: ast.expr | None, imports: dict) -> FieldDefinition | None:
+    try:
+        return _definition(node, imports)
+    except _Unknown:
+        return None
+
+
+def _literal(node: ast.expr | None) -> object:
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def _dict_entries(node: ast.expr | None) -> dict:
+    """String-keyed entries of a dict display: `{"db_table": "task"}`."""
+    if not isinstance(node, ast.Dict):
+        return {}
+    return {key.value: value for key, value in zip(node.keys, node.values) if isinstance(key, ast.Constant) and isinstance(key.value, str)}
 
 
 def _created_fields(node: ast.expr | None) -> list[tuple[str, ast.expr]]:

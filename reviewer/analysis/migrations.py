@@ -10,13 +10,17 @@ brand-new, empty table are safe) — so the file is read here once per rule, by 
 - Alembic: a file with a module-level `upgrade()` (or `upgrade_<engine>()`) calling
   `alembic.op.*`; the calls in those functions, including `batch_op.*` inside
   `with op.batch_alter_table(...) as batch_op:` (bound to that table). `downgrade()` is kept
-  aside: undoing the upgrade is its job, so it is not judged like forward operations.
+  aside: undoing the upgrade is its job, so it is not judged like forward operations. Table
+  names may be module-level string constants (`table_name = "report"`), and a call to a
+  project's own imported `create_table(name, ...)` helper (a wrapper of `op.create_table`, as in
+  Apache Superset) counts as creating that table; its other arguments are not read.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any, Mapping
 
@@ -32,6 +36,7 @@ from reviewer.analysis.calls import (
     positional_args,
     qualified_names,
 )
+from reviewer.analysis.dialect import project_database
 from reviewer.analysis.imports import TopLevelImports
 from reviewer.cst_rule import CstRule
 
@@ -44,6 +49,7 @@ DJANGO_OPERATION_PARAMS: dict[str, tuple[str, ...]] = {
     "DeleteModel": ("name",),
     "RenameModel": ("old_name", "new_name"),
     "AlterModelTable": ("name", "table"),
+    "AlterModelOptions": ("name", "options"),
     "AlterUniqueTogether": ("name", "unique_together"),
     "AlterIndexTogether": ("name", "index_together"),
     "AddField": ("model_name", "name", "field", "preserve_default"),
@@ -85,6 +91,8 @@ class Operation:
 
     `table` is the table (Alembic) or lower-cased model name (Django) it works on, if literal.
     `autocommit` is true for an Alembic call inside `with op.get_context().autocommit_block():`.
+    `via_helper` marks a `create_table` made through a project's own helper: the table is new,
+    but the helper's other arguments are not read as op.create_table's would be.
     """
 
     name: str
@@ -92,6 +100,7 @@ class Operation:
     args: Mapping[str, cst.BaseExpression]
     table: str | None = None
     autocommit: bool = False
+    via_helper: bool = False
 
     def arg(self, name: str) -> cst.BaseExpression | None:
         return self.args.get(name)
@@ -99,16 +108,27 @@ class Operation:
     def string(self, name: str) -> str | None:
         return literal_string(self.args.get(name))
 
+    @property
+    def has_splat(self) -> bool:
+        """`*args`/`**kwargs` in the call: arguments that cannot be bound to names may be there."""
+        return any(arg.star for arg in self.call.args)
+
 
 @dataclass(frozen=True)
 class DjangoMigration:
     class_def: cst.ClassDef
     atomic: bool | None  # None when `atomic = ...` is not a literal
     operations: tuple[Operation, ...]
+    # Lower-cased models this migration creates, under every name a RenameModel here gives them.
     created_models: frozenset[str] = field(default_factory=frozenset)
+    initial: bool = False  # `initial = True`: the app's first migration, unapplied only with the app
 
     def creates(self, model: str | None) -> bool:
         return model is not None and model.lower() in self.created_models
+
+    def created_before(self, operation: Operation) -> bool:
+        """Whether an earlier operation of this migration created the model `operation` works on."""
+        return operation.table is not None and operation.table in _created_models(_before(self.operations, operation))
 
 
 @dataclass(frozen=True)
@@ -121,8 +141,19 @@ class AlembicMigration:
     def creates(self, table: str | None) -> bool:
         return table is not None and table in self.created_tables
 
+    def created_before(self, operation: Operation) -> bool:
+        """Whether an earlier operation of this upgrade created the table `operation` works on."""
+        earlier = _before(self.operations, operation)
+        return operation.table is not None and any(op.name == "create_table" and op.table == operation.table for op in earlier)
+
 
 Migration = DjangoMigration | AlembicMigration
+
+
+def _before(operations: tuple[Operation, ...], operation: Operation) -> tuple[Operation, ...]:
+    """The operations that run before `operation` (found by identity: equal calls may repeat)."""
+    index = next(i for i, candidate in enumerate(operations) if candidate is operation)
+    return operations[:index]
 
 
 _DJANGO_MIGRATION_CLASS = re.compile(r"^class\s+Migration\s*\(", re.MULTILINE)
@@ -159,8 +190,12 @@ class MigrationRule(CstRule):
 
     Migrations are declarative and import what they use at the top, so their names resolve from
     the import statements (`TopLevelImports`) instead of a full scope analysis, which would cost
-    more than everything else these rules do.
+    more than everything else these rules do. A rule whose hazard does not exist on some
+    databases names them in `quiet_on_databases`; it goes quiet only when the project's own
+    configuration names such a database (`configured_database`).
     """
+
+    quiet_on_databases: frozenset[str] = frozenset()
 
     def get_metadata(self, key: type, node: cst.CSTNode, *default: Any) -> Any:
         if key is ScopeProvider:
@@ -177,10 +212,28 @@ class MigrationRule(CstRule):
 
     def visit_Module(self, node: cst.Module) -> None:
         migration = read_migration_for(self)
+        if migration is None or self.configured_database in self.quiet_on_databases:
+            return
         if isinstance(migration, DjangoMigration):
             self.check_django(migration)
-        elif isinstance(migration, AlembicMigration):
+        else:
             self.check_alembic(migration)
+
+    @cached_property
+    def database(self) -> str | None:
+        """The database as `dialect.project_database` tells it from this file and the project."""
+        return project_database(self.context.path, self.context.source, self.context.read_repo_file)
+
+    @cached_property
+    def configured_database(self) -> str | None:
+        """The database the project's settings, alembic.ini or requirements name, not this file.
+
+        A migration's own dialect imports are weak evidence: Alembic autogenerate writes
+        `mysql.VARCHAR` when run against a developer's MySQL, and multi-database projects import
+        `sqlalchemy.dialects.mysql` for a MySQL-only branch. Enough to speak louder, not to
+        go quiet.
+        """
+        return project_database(self.context.path, "", self.context.read_repo_file)
 
     def check_django(self, migration: DjangoMigration) -> None:
         """Report on a Django migration; rules override what applies to them."""
@@ -207,8 +260,20 @@ def _django_migration(class_def: cst.ClassDef, get_metadata: GetMetadata) -> Dja
     atomic_value = attributes.get("atomic")
     atomic = True if atomic_value is None else literal_bool(atomic_value)
     operations = tuple(_django_operations(attributes.get("operations"), get_metadata))
-    created = frozenset(op.table for op in operations if op.name == "CreateModel" and op.table)
-    return DjangoMigration(class_def, atomic, operations, created)
+    initial = literal_bool(attributes.get("initial")) is True
+    return DjangoMigration(class_def, atomic, operations, _created_models(operations), initial)
+
+
+def _created_models(operations: tuple[Operation, ...]) -> frozenset[str]:
+    created: set[str] = set()
+    for op in operations:
+        if op.name == "CreateModel" and op.table:
+            created.add(op.table)
+        elif op.name == "RenameModel" and op.table in created:
+            new_name = op.string("new_name")
+            if new_name:
+                created.add(new_name.lower())
+    return frozenset(created)
 
 
 def _django_operations(listing: cst.BaseExpression | None, get_metadata: GetMetadata):
@@ -310,8 +375,10 @@ def read_alembic_migration(module: cst.Module, get_metadata: GetMetadata) -> Ale
             elif name == "downgrade":
                 downgrade = statement
     operations: list[Operation] = []
+    constants = module_string_constants(module)
     for function in upgrades:
-        collector = _AlembicOperationCollector(get_metadata)
+        local = _bound_names(function)
+        collector = _AlembicOperationCollector(get_metadata, {k: v for k, v in constants.items() if k not in local})
         function.body.visit(collector)
         operations.extend(collector.operations)
     if not operations:
@@ -320,12 +387,70 @@ def read_alembic_migration(module: cst.Module, get_metadata: GetMetadata) -> Ale
     return AlembicMigration(tuple(upgrades), downgrade, tuple(operations), created)
 
 
+def module_string_constants(module: cst.Module) -> dict[str, str]:
+    """Module-level names bound exactly once, to a string literal: `table_name = "report"`."""
+    values: dict[str, str | None] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                name = small.targets[0].target.value
+                values[name] = literal_string(small.value) if name not in values else None
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _bound_names(function: cst.FunctionDef) -> set[str]:
+    """Names a function binds itself (parameters, assignments, loop and `as` targets)."""
+    binder = _NameBinder()
+    function.visit(binder)
+    return binder.names
+
+
+class _NameBinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def _add(self, target: cst.CSTNode | None) -> None:
+        if isinstance(target, cst.Name):
+            self.names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._add(element.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._add(node.name)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._add(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._add(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._add(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._add(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._add(node.target)
+
+
 class _AlembicOperationCollector(cst.CSTVisitor):
     """Collects `op.*` and batch `batch_op.*` calls of one function body, in source order."""
 
-    def __init__(self, get_metadata: GetMetadata) -> None:
+    def __init__(self, get_metadata: GetMetadata, constants: Mapping[str, str]) -> None:
         super().__init__()
         self.get_metadata = get_metadata
+        self.constants = constants
         self.operations: list[Operation] = []
         # One entry per enclosing `with`: (batch alias -> table, is an autocommit block).
         self.blocks: list[tuple[dict[str, str | None], bool]] = []
@@ -338,7 +463,7 @@ class _AlembicOperationCollector(cst.CSTVisitor):
             if not isinstance(call, cst.Call):
                 continue
             if self._op_name(call) == "batch_alter_table" and item.asname and isinstance(item.asname.name, cst.Name):
-                aliases[item.asname.name.value] = literal_string(_first_arg(call, "table_name"))
+                aliases[item.asname.name.value] = self._string(_first_arg(call, "table_name"))
             autocommit = autocommit or _is_autocommit_block(call, self.get_metadata)
         self.blocks.append((aliases, autocommit))
 
@@ -347,9 +472,13 @@ class _AlembicOperationCollector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         name = self._op_name(node)
+        if name is None and self._is_create_table_helper(node):
+            table = self._string(_first_arg(node, "table_name"))
+            self.operations.append(Operation("create_table", node, {}, table, via_helper=True))
+            return
         if name in ALEMBIC_OPERATION_PARAMS:
             args = bind_arguments(node, ALEMBIC_OPERATION_PARAMS[name])
-            table = next((literal_string(args[p]) for p in ALEMBIC_TABLE_PARAMS if p in args), None)
+            table = next((self._string(args[p]) for p in ALEMBIC_TABLE_PARAMS if p in args), None)
             self._add(name, node, args, table)
             return
         func = node.func
@@ -371,6 +500,17 @@ class _AlembicOperationCollector(cst.CSTVisitor):
             if name.startswith("alembic.op."):
                 return name[len("alembic.op.") :]
         return None
+
+    def _is_create_table_helper(self, call: cst.Call) -> bool:
+        """An imported `create_table(...)` of the project's own, taking the table name first."""
+        names = qualified_names(self.get_metadata, call.func)
+        return any(name.endswith(".create_table") and not name.startswith("sqlalchemy.") for name in names)
+
+    def _string(self, node: cst.BaseExpression | None) -> str | None:
+        """A string literal, or a module-level string constant's value."""
+        if isinstance(node, cst.Name):
+            return self.constants.get(node.value)
+        return literal_string(node)
 
 
 def _is_autocommit_block(call: cst.Call, get_metadata: GetMetadata) -> bool:
@@ -410,6 +550,15 @@ def sqlalchemy_name(node: cst.BaseExpression, get_metadata: GetMetadata) -> str 
     return None
 
 
+def alembic_sql_text(operation: Operation, get_metadata: GetMetadata) -> str | None:
+    """The literal SQL of `op.execute("...")` or `op.execute(sa.text("..."))`; None otherwise."""
+    node = operation.arg("sqltext")
+    if isinstance(node, cst.Call) and sqlalchemy_name(node, get_metadata) == "text":
+        arguments = positional_args(node)
+        return literal_string(arguments[0]) if arguments else None
+    return literal_string(node)
+
+
 def column_spec(node: cst.BaseExpression | None, get_metadata: GetMetadata) -> ColumnSpec | None:
     if not isinstance(node, cst.Call) or sqlalchemy_name(node, get_metadata) != "Column":
         return None
@@ -423,12 +572,16 @@ def column_spec(node: cst.BaseExpression | None, get_metadata: GetMetadata) -> C
 
 
 def table_columns(operation: Operation, get_metadata: GetMetadata) -> list[ColumnSpec]:
-    """The columns a `create_table` defines (its positional arguments after the table name)."""
+    """The columns an `op.create_table` defines (its positional arguments after the table name)."""
+    if operation.via_helper:
+        return []
     return [spec for value in positional_args(operation.call)[1:] if (spec := column_spec(value, get_metadata))]
 
 
 def table_constructs(operation: Operation, get_metadata: GetMetadata) -> list[tuple[str, cst.Call]]:
-    """The table-level constructs of a `create_table`: ("Index", call), ("UniqueConstraint", call)..."""
+    """The table-level constructs of an `op.create_table`: ("Index", call), ("UniqueConstraint", call)..."""
+    if operation.via_helper:
+        return []
     constructs = []
     for value in positional_args(operation.call)[1:]:
         if isinstance(value, cst.Call):

@@ -53,19 +53,21 @@ class ColumnTypeChanged(MigrationRule):
     what = """
         Flags in-place column type changes: Alembic `op.alter_column(..., type_=...)` (certain —
         except widening a string, e.g. `existing_type=sa.String(50)` to `sa.String(100)` or
-        `sa.Text()`), and Django `AlterField` whose field class maps to a different column type
-        than the field's previous definition. Django's AlterField shows only the new field, so
-        the previous one is read from the migrations this one depends on; when it cannot be
-        found, or either class is not one of Django's own, nothing is said. Changes in size
-        within one type (max_length, decimal places) are not judged.
+        `sa.Text()`, and string length changes whose lengths are not literals), and Django
+        `AlterField` whose field class maps to a different column type than the field's previous
+        definition. Django's AlterField shows only the new field, so the previous one is read
+        from the migrations this one depends on; when it cannot be found, or either class is not
+        one of Django's own, nothing is said. Changes in size within one type (max_length,
+        decimal places) are not judged.
     """
     why = """
         Changing a column's type makes PostgreSQL take an exclusive lock — no reads, no writes —
-        and, for most changes, rewrite the whole table and its indexes while holding it. On a big
-        table that is an outage, and the running release may also send values the new type
-        rejects. Add a new column, backfill it in batches, switch the code over, then drop the old
-        one — or keep to the changes PostgreSQL can make without a rewrite (varchar to text,
-        a longer varchar).
+        and, for most changes, rewrite the whole table and its indexes while holding it. On a
+        big table that is an outage, and the running release may also send values the new type
+        rejects. MySQL copies the whole table for most type changes (TEXT to MEDIUMTEXT
+        included), blocking writes until the copy is done. Add a new column, backfill it in
+        batches, switch the code over, then drop the old one — or keep to the changes PostgreSQL
+        can make without a rewrite (varchar to text, a longer varchar).
     """
     references = (
         "https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES",
@@ -87,6 +89,22 @@ class ColumnTypeChanged(MigrationRule):
                 op.alter_column("account", "age", existing_type=sa.Integer(), type_=sa.Integer(), nullable=False)
             """,
             path="alembic/versions/k1_widen.py",
+        ),
+        Valid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            def upgrade():
+                current = inspect_length("account", "username")
+                with op.batch_alter_table("account") as batch_op:
+                    batch_op.alter_column(
+                        "username",
+                        existing_type=sa.String(current) if current else sa.String(64),
+                        type_=sa.String(128),
+                    )
+            """,
+            path="alembic/versions/k2_longer_username.py",
         ),
         Valid(
             """
@@ -291,7 +309,14 @@ class ColumnTypeChanged(MigrationRule):
         )
 
     def _keeps_storage(self, old: cst.BaseExpression | None, new: cst.BaseExpression) -> bool:
-        """The same type again, or varchar(n) -> text / unbounded varchar / varchar(m >= n): no rewrite."""
+        """The same type again, or varchar(n) -> text / unbounded varchar / varchar(m >= n): no rewrite.
+
+        Also true when it cannot be told: a string whose old length is not a literal may be
+        widened or narrowed. An `existing_type` chosen by a condition keeps storage when every
+        branch does.
+        """
+        if isinstance(old, cst.IfExp):
+            return self._keeps_storage(old.body, new) and self._keeps_storage(old.orelse, new)
         if old is not None and self.module.code_for_node(old) == self.module.code_for_node(new):
             return True
         old_name = sqlalchemy_name(old, self.get_metadata) if old is not None else None
@@ -303,12 +328,22 @@ class ColumnTypeChanged(MigrationRule):
         if new_name not in SQLALCHEMY_STRINGS:
             return False
         old_length, new_length = _string_length(old), _string_length(new)
+        if UNKNOWN_LENGTH in (old_length, new_length):
+            return True
         return new_length is None or (old_length is not None and new_length >= old_length)
 
 
+UNKNOWN_LENGTH = -1
+
+
 def _string_length(node: cst.BaseExpression) -> int | None:
-    """The literal length of `sa.String(50)` / `sa.String(length=50)`; None for no length or unknown."""
+    """The length of `sa.String(50)` / `sa.String(length=50)`: None for no length (or no call),
+    UNKNOWN_LENGTH when it is given but not a literal."""
     if not isinstance(node, cst.Call):
         return None
     arguments = positional_args(node)
-    return literal_int(arguments[0] if arguments else keyword_arg(node, "length"))
+    given = arguments[0] if arguments else keyword_arg(node, "length")
+    if given is None:
+        return None
+    length = literal_int(given)
+    return UNKNOWN_LENGTH if length is None else length

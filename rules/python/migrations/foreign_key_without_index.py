@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import libcst as cst
 
 from reviewer.analysis.calls import (
@@ -14,7 +12,7 @@ from reviewer.analysis.calls import (
     positional_args,
     qualified_names,
 )
-from reviewer.analysis.dialect import MYSQL, project_database
+from reviewer.analysis.dialect import MYSQL
 from reviewer.analysis.migrations import (
     AlembicMigration,
     ColumnSpec,
@@ -23,7 +21,6 @@ from reviewer.analysis.migrations import (
     column_spec,
     created_model_fields,
     django_field,
-    read_migration_for,
     table_columns,
     table_constructs,
 )
@@ -47,8 +44,8 @@ class ForeignKeyWithoutIndex(MigrationRule):
         `ForeignKeyConstraint`) added by `op.add_column`/`op.create_table` — in both cases unless the
         same migration creates an index, unique constraint or primary key whose first column is
         that one. Alembic `op.create_foreign_key` on columns this migration did not add is a note:
-        an earlier migration may have indexed them. Skipped on MySQL, whose InnoDB engine indexes
-        foreign keys itself.
+        an earlier migration may have indexed them. Skipped when the project's configuration names
+        MySQL, whose InnoDB engine indexes foreign keys itself.
     """
     why = """
         A foreign key is checked from both sides: inserts look up the referenced row (by its
@@ -64,6 +61,7 @@ class ForeignKeyWithoutIndex(MigrationRule):
         "https://alembic.sqlalchemy.org/en/latest/ops.html#alembic.operations.Operations.create_foreign_key",
     )
     tags = ("migrations", "performance")
+    quiet_on_databases = frozenset({MYSQL})  # InnoDB indexes foreign keys itself
 
     VALID = [
         Valid(
@@ -237,15 +235,19 @@ class ForeignKeyWithoutIndex(MigrationRule):
             line=5,
             path="alembic/versions/z6_fk.py",
         ),
+        Invalid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+            from sqlalchemy.dialects import mysql
+
+            def upgrade():
+                op.add_column("book", sa.Column("shelf_id", mysql.INTEGER(), sa.ForeignKey("shelf.id")))
+            """,
+            line=7,
+            path="alembic/versions/z7_shelf.py",
+        ),
     ]
-
-    def visit_Module(self, node: cst.Module) -> None:
-        if read_migration_for(self) is not None and self._database != MYSQL:  # MySQL indexes FKs itself
-            super().visit_Module(node)
-
-    @cached_property
-    def _database(self) -> str | None:
-        return project_database(self.context.path, self.context.source, self.context.read_repo_file)
 
     # --- Django ----------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import cached_property
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -13,17 +12,16 @@ from reviewer.analysis.calls import (
     literal_bool,
     literal_string,
     literal_strings,
-    positional_args,
 )
-from reviewer.analysis.dialect import POSTGRESQL, project_database
+from reviewer.analysis.dialect import POSTGRESQL
 from reviewer.analysis.migration_history import FieldDefinition, previous_field
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
     MigrationRule,
     Operation,
+    alembic_sql_text,
     django_field,
-    sqlalchemy_name,
 )
 from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
@@ -60,7 +58,9 @@ class IndexCreatedWithoutConcurrently(MigrationRule):
         `with op.get_context().autocommit_block():`.
         The finding is a warning when the project is known to use PostgreSQL (settings module
         via manage.py, alembic.ini, PostgreSQL-only imports, a PostgreSQL driver in the
-        requirements), a note when the database is unknown, and absent for other databases.
+        requirements), a note when the database is unknown, and absent when the project's
+        configuration names another database (a migration's own `sqlalchemy.dialects.mysql`
+        import is not enough: autogenerate writes it when run against MySQL).
         Tables created by the same migration are empty and are not flagged.
     """
     why = """
@@ -166,6 +166,29 @@ class IndexCreatedWithoutConcurrently(MigrationRule):
                 op.create_index("ix_user_email", "user", ["email"])
             """,
             path="alembic/versions/b2_payment.py",
+        ),
+        Valid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+            from app.migrations.shared.utils import create_table
+
+            def upgrade():
+                create_table("key_value", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("uuid", sa.String(36)))
+                op.create_index(op.f("ix_key_value_uuid"), "key_value", ["uuid"], unique=True)
+            """,
+            path="app/migrations/versions/b3_key_value.py",
+            files=_POSTGRES_SETTINGS,
+        ),
+        Valid(
+            """
+            from alembic import op
+
+            def upgrade():
+                op.create_index("ix_user_email", "user", ["email"])
+            """,
+            path="db/versions/b4_user_email.py",
+            files={"db/alembic.ini": "[alembic]\nsqlalchemy.url = mysql+pymysql://app@db/app\n"},
         ),
         Valid(
             """
@@ -329,7 +352,7 @@ class IndexCreatedWithoutConcurrently(MigrationRule):
     def check_alembic(self, migration: AlembicMigration) -> None:
         for operation in migration.operations:
             if operation.name == "execute":
-                self._check_sql(operation, [self._alembic_sql_text(operation.arg("sqltext"))], "op.execute")
+                self._check_sql(operation, [alembic_sql_text(operation, self.get_metadata)], "op.execute")
             elif operation.name != "create_index":
                 continue
             elif literal_bool(keyword_arg(operation.call, "postgresql_concurrently")):
@@ -358,22 +381,12 @@ class IndexCreatedWithoutConcurrently(MigrationRule):
                 )
                 return
 
-    def _alembic_sql_text(self, node: cst.BaseExpression | None) -> str | None:
-        """The literal SQL of `op.execute("...")` or `op.execute(sa.text("..."))`."""
-        if isinstance(node, cst.Call) and sqlalchemy_name(node, self.get_metadata) == "text":
-            arguments = positional_args(node)
-            return literal_string(arguments[0]) if arguments else None
-        return literal_string(node)
-
-    @cached_property
-    def _database(self) -> str | None:
-        return project_database(self.context.path, self.context.source, self.context.read_repo_file)
-
     def _report_for_postgresql(self, node: cst.CSTNode, message: str) -> None:
-        """Warn when the project runs PostgreSQL, note when that is unknown, stay quiet otherwise."""
-        if self._database == POSTGRESQL:
+        """Warn when the project or this file says PostgreSQL, stay quiet when the project's
+        configuration names another database, note otherwise."""
+        if POSTGRESQL in (self.configured_database, self.database):
             self.report(node, message)
-        elif self._database is None:
+        elif self.configured_database is None:
             self.report(node, f"{message} (if this project runs on PostgreSQL)", severity=Severity.NOTE)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from reviewer.analysis.calls import is_none
@@ -9,9 +11,13 @@ from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
     MigrationRule,
+    Operation,
+    alembic_sql_text,
 )
 from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
+
+DDL = re.compile(r"^\s*(?:ALTER|CREATE|DROP|RENAME|TRUNCATE)\b", re.IGNORECASE)
 
 # Django operation -> the argument that undoes it, and what to pass when there is nothing to undo.
 REVERSE_ARGUMENTS = {
@@ -26,18 +32,23 @@ class MigrationWithoutReverse(MigrationRule):
     severity = Severity.WARNING
     summary = "A migration has no way back: no reverse code, or an empty downgrade"
     what = """
-        Flags Django `RunPython` without `reverse_code` and `RunSQL` without `reverse_sql` (or with
-        them set to None), and Alembic revisions whose `downgrade()` does nothing (`pass`, `...`
-        or only a docstring) while `upgrade()` runs operations. A downgrade that raises on
-        purpose, or Django's `RunPython.noop`/`RunSQL.noop` for steps with nothing to undo, say
-        the choice out loud and are not flagged.
+        Flags Django `RunPython` without `reverse_code` and `RunSQL` without `reverse_sql` (or
+        with them set to None), and Alembic revisions whose `downgrade()` does nothing (`pass`
+        or `...`) while `upgrade()` runs operations — a warning when the upgrade changes the
+        schema, a note when it only changes data (`op.execute` of anything but literal DDL),
+        which the previous release can often read. A downgrade that raises on purpose or
+        explains in a docstring or comment why it does nothing, and Django's
+        `RunPython.noop`/`RunSQL.noop` for steps with nothing to undo, say the choice out loud
+        and are not flagged. Neither are arguments passed through `*args`/`**kwargs` (the
+        reverse may be among them), nor an app's initial migration (`initial = True`): it is
+        unapplied only to remove the app, and its tables go with it.
     """
     why = """
         Rolling back a bad release usually means migrating back too. Django refuses to reverse
         past an irreversible operation, and an empty Alembic downgrade reports success while
         leaving the schema as the new code wants it — the old code then runs against a schema
-        it does not know. Write the reverse while the change is fresh, or declare that there is
-        nothing to undo.
+        (or data written in a format) it does not know. Write the reverse while the change is
+        fresh, or declare that there is nothing to undo.
     """
     references = (
         "https://docs.djangoproject.com/en/stable/ref/migration-operations/#runpython",
@@ -135,6 +146,48 @@ class MigrationWithoutReverse(MigrationRule):
             """,
             path="shop/migrations/0013_state.py",
         ),
+        Valid(
+            """
+            from django.db import migrations
+            from shop.sql_steps import sql_migration
+
+            def create_admin(apps, schema_editor):
+                ...
+
+            class Migration(migrations.Migration):
+                initial = True
+                operations = [
+                    migrations.RunPython(*sql_migration("CREATE INDEX CONCURRENTLY ...", "DROP INDEX ...")),
+                    migrations.RunPython(create_admin),
+                ]
+            """,
+            path="shop/migrations/0001_squashed_0009_admin.py",
+        ),
+        Valid(
+            """
+            from alembic import op
+
+            def upgrade():
+                op.execute("ALTER TABLE report MODIFY body MEDIUMTEXT")
+
+            def downgrade():
+                # Keep MEDIUMTEXT: shrinking back could truncate what was written since.
+                pass
+            """,
+            path="alembic/versions/u1_mediumtext.py",
+        ),
+        Valid(
+            """
+            from alembic import op
+
+            def upgrade():
+                op.execute("UPDATE account SET tier = 'free' WHERE tier IS NULL")
+
+            def downgrade():
+                \"\"\"Nothing to undo: the old release treats 'free' and NULL alike.\"\"\"
+            """,
+            path="alembic/versions/t0_tier.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -187,27 +240,61 @@ class MigrationWithoutReverse(MigrationRule):
             from alembic import op
 
             def upgrade():
-                op.execute("UPDATE account SET tier = 'free' WHERE tier IS NULL")
+                op.drop_index("ix_account_email", table_name="account")
 
-            def downgrade():
-                \"\"\"Nothing to do.\"\"\"
+            def downgrade(): pass
             """,
             line=7,
+            path="alembic/versions/s10_drop_email_index.py",
+        ),
+        Invalid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            def upgrade():
+                # ### commands auto generated by Alembic - please adjust! ###
+                op.add_column("account", sa.Column("tier", sa.String(10)))
+                # ### end Alembic commands ###
+
+            def downgrade():
+                # ### commands auto generated by Alembic - please adjust! ###
+                ...
+                # ### end Alembic commands ###
+            """,
+            line=10,
             path="alembic/versions/t0_tier.py",
         ),
     ]
 
     def check_alembic(self, migration: AlembicMigration) -> None:
-        if migration.downgrade is not None and _does_nothing(migration.downgrade):
+        if migration.downgrade is None or not _does_nothing_unexplained(migration.downgrade):
+            return
+        if any(self._changes_schema(operation) for operation in migration.operations):
             self.report(
                 migration.downgrade.name,
-                "downgrade() does nothing while upgrade() changes the database, so a rollback reports success and "
-                "leaves the upgraded schema or data behind; undo the upgrade, or raise to say it cannot be undone",
+                "downgrade() does nothing while upgrade() changes the schema, so a rollback reports success and "
+                "leaves the upgraded schema behind; undo the upgrade, or raise to say it cannot be undone",
+            )
+        else:
+            self.report(
+                migration.downgrade.name,
+                "downgrade() does nothing while upgrade() changes data, so a rollback keeps the changed data; undo "
+                "the change if the previous release cannot read it, or say in a comment why it can",
+                severity=Severity.NOTE,
             )
 
+    def _changes_schema(self, operation: Operation) -> bool:
+        """Any Alembic operation but op.execute changes the schema; op.execute does when its literal SQL is DDL."""
+        if operation.name != "execute":
+            return True
+        return bool(DDL.match(alembic_sql_text(operation, self.get_metadata) or ""))
+
     def check_django(self, migration: DjangoMigration) -> None:
+        if migration.initial:
+            return
         for operation in migration.operations:
-            if operation.name not in REVERSE_ARGUMENTS:
+            if operation.name not in REVERSE_ARGUMENTS or operation.has_splat:
                 continue
             argument, noop = REVERSE_ARGUMENTS[operation.name]
             reverse = operation.arg(argument)
@@ -219,17 +306,35 @@ class MigrationWithoutReverse(MigrationRule):
                 )
 
 
-def _does_nothing(function: cst.FunctionDef) -> bool:
-    """A body of only `pass`, `...` and string literals (docstrings)."""
+def _does_nothing_unexplained(function: cst.FunctionDef) -> bool:
+    """A body of only `pass` and `...`, with no docstring or comment saying why.
+
+    Alembic's autogenerate markers (`# ### commands auto generated ...`) explain nothing.
+    """
     body = function.body
-    statements = body.body if isinstance(body, cst.IndentedBlock) else (body,)
-    for statement in statements:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            return False
-        for small in statement.body:
-            if isinstance(small, cst.Pass):
-                continue
-            if isinstance(small, cst.Expr) and isinstance(small.value, (cst.Ellipsis, cst.SimpleString, cst.ConcatenatedString)):
-                continue
-            return False
-    return True
+    if isinstance(body, cst.SimpleStatementSuite):  # def downgrade(): pass
+        lines, comments = [body], [body.trailing_whitespace.comment]
+    else:
+        lines = list(body.body)
+        comments = [line.comment for line in (body.header, *body.footer)]
+        for statement in lines:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                return False
+            comments += [line.comment for line in statement.leading_lines]
+            comments.append(statement.trailing_whitespace.comment)
+    if any(_explains(comment) for comment in comments if comment is not None):
+        return False
+    return all(_is_placeholder(small) for line in lines for small in line.body)
+
+
+def _is_placeholder(statement: cst.BaseSmallStatement) -> bool:
+    return isinstance(statement, cst.Pass) or (isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Ellipsis))
+
+
+# Comments that are tool markers, not a person's explanation.
+TOOL_MARKERS = ("###", "noqa", "type:", "pragma", "pylint:")
+
+
+def _explains(comment: cst.Comment) -> bool:
+    text = comment.value.lstrip("#").strip()
+    return bool(text) and not text.lower().startswith(TOOL_MARKERS)

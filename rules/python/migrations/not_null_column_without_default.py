@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reviewer.analysis.calls import is_none
+from reviewer.analysis.dialect import MYSQL
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
@@ -36,7 +37,9 @@ class NotNullColumnWithoutDefault(MigrationRule):
         `AddField` whose field has neither `null=True`, `default=` nor `db_default=` (and is not
         filled by Django itself: `auto_now`, `blank=True` on a text field, auto fields), or an
         Alembic `op.add_column(sa.Column(..., nullable=False))` without `server_default=`.
-        Tables created by the same migration are empty and are not flagged.
+        Tables created by the same migration are empty and are not flagged; neither are
+        projects whose configuration names MySQL, which fills existing rows with the type's
+        implicit default (0, '') instead of failing.
     """
     why = """
         The database must put something in the new column for every existing row. Without a
@@ -51,6 +54,7 @@ class NotNullColumnWithoutDefault(MigrationRule):
         "https://www.postgresql.org/docs/current/sql-altertable.html",
     )
     tags = ("migrations",)
+    quiet_on_databases = frozenset({MYSQL})
 
     VALID = [
         Valid(
@@ -154,6 +158,17 @@ class NotNullColumnWithoutDefault(MigrationRule):
                     batch_op.add_column(Column("score", Integer, nullable=False, server_default="0"))
             """,
             path="alembic/versions/3c4d_score.py",
+        ),
+        Valid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            def upgrade():
+                op.add_column("account", sa.Column("visits", sa.Integer(), nullable=False))
+            """,
+            path="db/versions/4d5e_visits.py",
+            files={"db/alembic.ini": "[alembic]\nsqlalchemy.url = mysql+pymysql://app@db/app\n"},
         ),
     ]
     INVALID = [
