@@ -12,7 +12,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper
 
-from reviewer.analysis.bindings import BindingKind
+from reviewer.analysis.bindings import BindingKind, reaching_bindings
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.queries import (
     Cardinality,
@@ -22,12 +22,13 @@ from reviewer.analysis.queries import (
     is_migration_path,
     is_test_path,
     might_query,
-    reaching_bindings,
     selects_every_column,
     sql_bounds_rows,
     sql_operation,
 )
 from reviewer.analysis.sqltext import MARKER
+from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
+from reviewer.engines.cst_engine import analyze_source
 
 
 class Module:
@@ -435,6 +436,27 @@ def test_reaching_bindings_of_a_later_comprehension_clause_read_in_its_condition
     assert module.code(bindings[0].expression) == "xs"
 
 
+def test_a_later_comprehension_clause_is_read_from_its_own_target_not_an_outer_name() -> None:
+    # libcst resolves these reads to nothing, or to an outer `x`/`y`; facts.referents corrects it.
+    module = Module(
+        """
+        def f(cs, xs):
+            x = 1
+            y = 2
+            return [c for c in cs for x in xs for y in x if g(x, y)]
+        """
+    )
+    in_condition = [n for n in module.nodes if isinstance(n, cst.Name) and n.value in ("x", "y")][-2:]
+    loops = [module.facts.parent(module.facts.referents(name)[0].node) for name in in_condition]
+    assert [(module.line(loop), module.code(loop.target), module.code(loop.iter)) for loop in loops] == [
+        (5, "x", "xs"),
+        (5, "y", "x"),
+    ]
+    second_iterable = module.node("x", cst.Name, nth=2)  # the `x` that `for y in x` iterates
+    assert [module.code(b.expression) for b in reaching_bindings(second_iterable, module.facts)] == ["xs"]
+    assert module.facts.referents(module.node("x", cst.Name, nth=1)) == []  # a target is not a read
+
+
 def test_describe_names_chains_briefly() -> None:
     module = Module("x = await_(Order.objects.filter(a=1).values()[0])\n")
     assert describe(module.node("Order.objects.filter(a=1).values()[0]")) == "Order.objects.filter().values()[…]"
@@ -506,6 +528,11 @@ def test_sql_bounds_rows(sql: str, bounded: bool) -> None:
         ("INSERT INTO archive SELECT * FROM orders", None),
         ("SELECT * FROM orders LIMIT 0", None),
         ("SELECT * FROM orders WHERE 1 = 0", None),
+        ("SELECT * FROM orders LIMIT 1", None),
+        (f'SELECT * FROM "{MARKER}" LIMIT 1;', None),
+        ("SELECT * FROM orders WHERE id = %s LIMIT 1", "*"),
+        ("SELECT * FROM orders ORDER BY created DESC LIMIT 1", "*"),
+        ("SELECT * FROM orders LIMIT 10", "*"),
         (f"SELECT * FROM {MARKER} WHERE id = %s", "*"),
         ("SELECT * FROM ", None),
     ],
@@ -540,3 +567,38 @@ def test_might_query_is_a_cheap_gate() -> None:
     assert might_query("cur.execute(sql)")
     assert might_query("from sqlalchemy import select")
     assert not might_query("for x in items:\n    total += x.price\n    cache.get(x)")
+
+
+# -- SQL002's exemptions stay narrow -------------------------------------------------------------
+
+
+def _sql002(source: str):
+    [rule] = load_cst_rule_classes(builtin_pack_dir() / "python" / "sql" / "sql002_query_in_loop.py")
+    return analyze_source([rule], "app/jobs.py", textwrap.dedent(source))
+
+
+def test_sql002_memoized_probing_and_bookkeeping_lookups_need_their_exact_shape() -> None:
+    findings = _sql002(
+        """
+        from myapp.models import Annotation, JobStatus, Prediction, Task
+
+        def f(views, candidate_ids, project_ids, seen):
+            cache = {}
+            for view in views:
+                if view.project_id not in cache:
+                    cache[view.id] = Annotation.objects.filter(project_id=view.project_id).count()
+            for task_id in candidate_ids:
+                Task.objects.select_for_update(skip_locked=True).get(pk=task_id).touch()
+            for project_id in project_ids:
+                seen[project_id] = Prediction.objects.filter(project_id=project_id).count()
+            for project_id in project_ids:
+                JobStatus.objects.create(project_id=project_id)
+                first = Prediction.objects.filter(project_id=project_id).first()
+        """
+    )
+    assert [(f.start.line, f.message.split(" sends", 1)[0]) for f in findings] == [
+        (8, "`Annotation.objects.filter().count()`"),
+        (10, "`Task.objects.select_for_update().get()`"),
+        (12, "`Prediction.objects.filter().count()`"),
+        (15, "`Prediction.objects.filter().first()`"),
+    ]

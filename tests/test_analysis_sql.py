@@ -21,9 +21,11 @@ from reviewer.analysis.sqltext import (
     MARKER,
     ValueSlot,
     in_string_literal,
+    is_function_argument,
     looks_like_sql,
     looks_like_sql_fragment,
     looks_like_statement,
+    takes_a_value,
     value_slot,
 )
 from reviewer.analysis.strings import (
@@ -378,14 +380,14 @@ def test_an_and_condition_is_not_an_allow_list_check() -> None:
 
 def test_sanitizers_are_matched_by_qualified_name_including_relative_imports() -> None:
     source = """
-        from .db import quote_ident
+        from .db import checked_table
 
         def dump(cur, table):
-            cur.execute(f"SELECT * FROM {quote_ident(table)}")
+            cur.execute(f"SELECT * FROM {checked_table(table)}")
         """
     parsed = Parsed(source, path="myapp/views.py")
-    assert parsed.evaluate("cur.execute", sanitizers=("myapp.db.quote_ident",)).kind is Kind.TEXT
-    assert parsed.evaluate("cur.execute", sanitizers=("otherapp.db.quote_ident",)).kind is Kind.BUILT
+    assert parsed.evaluate("cur.execute", sanitizers=("myapp.db.checked_table",)).kind is Kind.TEXT
+    assert parsed.evaluate("cur.execute", sanitizers=("otherapp.db.checked_table",)).kind is Kind.BUILT
 
 
 def test_list_appends_feed_a_join() -> None:
@@ -527,6 +529,29 @@ def test_string_literal_detection() -> None:
     assert not in_string_literal("WHERE name = 'a' AND b = ")
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "value", "argument"),
+    [
+        ("WHERE id = ", "", True, False),
+        ("WHERE name LIKE '%", "%'", True, False),
+        ("ORDER BY ", " DESC", False, False),
+        ("SELECT pg_try_advisory_xact_lock(", ")", False, True),
+        ("SELECT SYSTEM$CANCEL_ALL_QUERIES(", ")", False, True),
+        ("SELECT coalesce(total, ", ") FROM t", False, True),
+        ("SELECT * FROM generate_series(1, ", ")", False, True),
+        ("INSERT INTO t (", ") VALUES (%s)", False, False),
+        ('CREATE TABLE IF NOT EXISTS "t" (', " int)", False, False),
+        ("CREATE INDEX i ON t (", ")", False, False),
+        ("ALTER TABLE t ADD FOREIGN KEY (", ") REFERENCES u (id)", False, False),
+        ("ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES u (", ")", False, False),
+        ("SELECT * FROM a JOIN b USING (", ")", False, False),
+        ("SELECT f(x ", ")", False, False),
+    ],
+)
+def test_values_and_function_arguments(before: str, after: str, value: bool, argument: bool) -> None:
+    assert (takes_a_value(before, after), is_function_argument(before, after)) == (value, argument)
+
+
 # -- parameterizing f-strings ------------------------------------------------------------------
 
 
@@ -628,7 +653,7 @@ def test_sql001_fix_for_an_untraced_cursor_uses_the_only_imported_driver() -> No
 
 def _sql001(source: str):
     [rule] = load_cst_rule_classes(builtin_pack_dir() / "python" / "sql" / "sql001_string_built_sql.py")
-    return analyze_source([rule], "app/db.py", source)
+    return analyze_source([rule], "app/db.py", textwrap.dedent(source))
 
 
 # -- functions of the same file ----------------------------------------------------------------
@@ -1099,3 +1124,121 @@ def test_sql001_loop_values_are_flagged_and_allow_listed_keys_are_not() -> None:
     [finding] = _sql001(source)
     assert finding.start.line == 10
     assert finding.message == "SQL built with an f-string reaches conn.execute() on line 11 through `sql`; pass the values as parameters (`?` placeholders)"
+
+
+# -- identifier quoting, escaped quotes, literal rows -------------------------------------------
+
+
+def test_identifier_quoting_helpers_are_recognised_by_name_but_not_url_or_shell_quoting() -> None:
+    parsed = Parsed(
+        """
+        import shlex
+        from urllib.parse import quote
+
+        def f(cur, dialect, table, spec):
+            cur.execute(f"SELECT * FROM {dialect.identifier_preparer.quote(table)}")
+            cur.execute(f"SELECT * FROM {spec.quote_table(table, dialect)}")
+            cur.execute(f"SELECT * FROM {quote(table)}")
+            cur.execute(f"SELECT * FROM {shlex.quote(table)}")
+            cur.execute(f"SELECT * FROM {spec.quoted(table)}")
+        """
+    )
+    evaluator = StringEvaluator(parsed.facts)
+    kinds = [evaluator.evaluate(parsed.call("cur.execute", nth).args[0].value).kind for nth in range(5)]
+    assert kinds == [Kind.TEXT, Kind.TEXT, Kind.BUILT, Kind.BUILT, Kind.BUILT]
+
+
+def test_a_callee_taken_from_a_literal_dict_is_safe_only_if_every_entry_is() -> None:
+    parsed = Parsed(
+        """
+        def f(cur, table, preparer):
+            quoting = {"schema": preparer.quote_schema, "table": preparer.quote}
+            mixed = {"schema": preparer.quote_schema, "table": str}
+            cur.execute("SELECT * FROM " + ".".join(q(getattr(table, k)) for k, q in quoting.items()))
+            cur.execute("SELECT * FROM " + ".".join(q(getattr(table, k)) for k, q in mixed.items()))
+        """
+    )
+    evaluator = StringEvaluator(parsed.facts)
+    kinds = [evaluator.evaluate(parsed.call("cur.execute", nth).args[0].value).kind for nth in range(2)]
+    assert kinds == [Kind.TEXT, Kind.BUILT]
+
+
+def test_rows_of_a_literal_list_of_dicts_and_repeated_placeholders_are_text() -> None:
+    parsed = Parsed(
+        """
+        import itertools
+
+        TABLES = [{"name": "a_link", "column": "task_id"}, {"name": "b_link", "column": "task_id"}]
+        ROWS = [{"name": "a_link"}, {"name": NAME_FROM_SETTINGS()}]
+
+        def f(cur, ids):
+            for table in TABLES:
+                cur.execute(f'CREATE INDEX ON "{table["name"]}" ("{table["column"]}")')
+            for row in ROWS:
+                cur.execute(f'DROP TABLE "{row["name"]}"')
+            cur.execute("DELETE FROM t WHERE id IN (" + ", ".join(itertools.repeat("%s", len(ids))) + ")", ids)
+        """
+    )
+    evaluator = StringEvaluator(parsed.facts)
+    kinds = [evaluator.evaluate(parsed.call("cur.execute", nth).args[0].value).kind for nth in range(3)]
+    assert kinds == [Kind.TEXT, Kind.BUILT, Kind.TEXT]
+
+
+def test_sql001_a_doubled_quote_is_safe_only_inside_that_quote() -> None:
+    findings = _sql001(
+        """
+        import sqlite3
+
+        def f(conn: sqlite3.Connection, url, note, flag):
+            url = url.replace('"', '""')
+            conn.execute(f'SELECT * FROM "{url}"')
+            conn.execute(f"SELECT * FROM sheets WHERE url = '{url}'")
+            note = note.replace("'", "''")
+            conn.execute(f"SELECT * FROM sheets WHERE note = {note}")
+            if flag:
+                note = flag
+            conn.execute(f"SELECT * FROM sheets WHERE note = '{note}'")
+        """
+    )
+    assert [(f.start.line, f.severity.value) for f in findings] == [(7, "error"), (9, "error"), (12, "error")]
+
+
+def test_sql001_severity_and_advice_follow_where_the_value_stands() -> None:
+    findings = _sql001(
+        """
+        import psycopg2
+
+        def f(cur, table, lock_id, customer, schema, catalog):
+            cur.execute(f"SELECT id FROM {table}")
+            cur.execute(f"SELECT pg_advisory_lock({lock_id})")
+            cur.execute(f"SELECT id FROM {table} WHERE customer = '{customer}'")
+            where = f"`{catalog}.{schema}.TABLES`" if catalog else f"`{schema}.TABLES`"
+            cur.execute(f"SELECT table_name FROM {where}")
+        """
+    )
+    names = "parameters cannot stand for names, so pick them from an allow-list"
+    values = "pass the values as parameters (`%s` placeholders)"
+    unclear = f"{values}; where it is a name, pick it from an allow-list instead"
+    assert [(f.start.line, f.severity.value, f.message.split("; ", 1)[1]) for f in findings] == [
+        (5, "warning", names),
+        (6, "warning", unclear),  # an SQL function's argument: a value or a column
+        (7, "error", values),
+        (8, "warning", names),
+        (8, "warning", unclear),  # the alternative whose text the evaluation did not keep
+    ]
+
+
+def test_sql001_in_migrations_reports_values_but_not_names() -> None:
+    source = """
+        from alembic import op
+
+        def backfill(table, owner):
+            op.execute(f"UPDATE {table} SET owner = '{owner}'")
+            op.execute(f"ALTER TABLE {table} ADD COLUMN owner text")
+        """
+    [finding] = analyze_source(
+        load_cst_rule_classes(builtin_pack_dir() / "python" / "sql" / "sql001_string_built_sql.py"),
+        "app/migrations/versions/0003_owner.py",
+        textwrap.dedent(source),
+    )
+    assert (finding.start.line, finding.severity.value) == (5, "error")

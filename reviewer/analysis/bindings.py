@@ -4,7 +4,8 @@ libcst's scope analysis says which assignments a use of a name may read; this mo
 each of them put there: a value (`q = ...`), an addition (`q += ...`), one item of an iterable
 (`for q in ...`), one component of each item (`for k, v in d.items()`), a context manager's
 result (`with ... as q`), an import, a parameter (with its annotation), or something opaque (a
-`def`, an `except` target, an unpacking we cannot pair).
+`def`, an `except` target, an unpacking we cannot pair). `reaching_bindings` narrows them to
+the ones that can reach a use in straight-line code (`q = a; q = b; use(q)` reads only b).
 
 It also says which function of this file a call runs (`helper(x)`, `self.method(x)`), which
 argument each of its parameters gets, and what it returns — enough to follow a value one or two
@@ -132,6 +133,60 @@ def _unpacked_loop_target(element: cst.Element, facts: ModuleFacts) -> tuple[cst
             return holder.iter, tuple(reversed(path))
         node = holder
     return None
+
+
+def reaching_bindings(name: cst.Name, facts: ModuleFacts) -> list[Binding]:
+    """The bindings whose value `name` can hold where it is read.
+
+    libcst's scope analysis gives every assignment of the name in its scope; in straight-line
+    code only the last one before the use counts, plus later conditional ones (`qs = ...;
+    if q: qs = qs.filter(...)`). The assignment being computed (`qs = qs.filter()`) does not
+    reach its own value. Assignments in other scopes (module constants) all count; a loop's
+    later assignments reaching an earlier use on the next iteration are not modelled.
+    """
+    use = facts.sort_key(name)
+    ancestors = _ancestor_ids(name, facts)
+    local: list[Binding] = []
+    outer: list[Binding] = []
+    for binding in bindings_of(name, facts):
+        if not binding.same_function:
+            outer.append(binding)
+            continue
+        positional = binding.kind in (BindingKind.VALUE, BindingKind.APPEND, BindingKind.CONTEXT, BindingKind.OPAQUE)
+        if positional and binding.expression is not None and id(binding.expression) in ancestors:
+            continue
+        if positional and facts.sort_key(getattr(binding.assignment, "node", name)) > use:
+            continue
+        local.append(binding)
+    for index in range(len(local) - 1, -1, -1):
+        if _dominates(local[index], ancestors, facts):
+            return local[index:]
+    return local + outer
+
+
+def _dominates(binding: Binding, use_ancestors: set[int], facts: ModuleFacts) -> bool:
+    """Whether the binding runs on every path to the use: its statement sits in a block that
+    encloses the use (a parameter, or a comprehension's own target, always does)."""
+    if binding.kind is BindingKind.PARAMETER:
+        return True
+    node: cst.CSTNode | None = binding.assignment.node
+    while node is not None:
+        parent = facts.parent(node)
+        if isinstance(parent, cst.CompFor):
+            return True
+        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            return id(parent) in use_ancestors
+        node = parent
+    return False
+
+
+def _ancestor_ids(node: cst.CSTNode, facts: ModuleFacts) -> set[int]:
+    ancestors = set()
+    current = facts.parent(node)
+    while current is not None:
+        ancestors.add(id(current))
+        current = facts.parent(current)
+    return ancestors
 
 
 def list_mutations(assignment: BaseAssignment, facts: ModuleFacts) -> list[tuple[str, cst.Call]]:

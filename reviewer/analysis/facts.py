@@ -15,6 +15,7 @@ from libcst.metadata import (
     Assignment,
     BaseAssignment,
     BuiltinScope,
+    ComprehensionScope,
     ImportAssignment,
     MetadataWrapper,
     PositionProvider,
@@ -109,14 +110,21 @@ class ModuleFacts:
                 yield ".".join([*package, relative[dots:]])
 
     def referents(self, name: cst.Name) -> list[BaseAssignment]:
-        """The assignments this use of a name may read, in source order (libcst's scope analysis)."""
+        """The assignments this use of a name may read, in source order (libcst's scope analysis).
+
+        Inside a comprehension, a name the comprehension binds always reads its own target:
+        libcst gets this wrong for a later `for` clause's target read in that clause's
+        condition or in a following clause (`[c for c in cs for x in xs if f(x)]` gives no
+        referent, or an outer `x`), so there the comprehension's assignments are the answer.
+        """
         scope = self.scope(name)
-        if scope is None:
+        access = next((a for a in scope.accesses[name] if a.node is name), None) if scope is not None else None
+        if access is None:
             return []
-        for access in scope.accesses[name]:
-            if access.node is name:
-                return sorted(access.referents, key=self._assignment_order)
-        return []
+        referents = access.referents
+        if isinstance(scope, ComprehensionScope):
+            referents = scope.assignments[name.value] or referents
+        return sorted(referents, key=self._assignment_order)
 
     def assignments_named(self, scope: Scope, name: str) -> list[BaseAssignment]:
         """The assignments to `name` made in `scope` itself, in source order."""

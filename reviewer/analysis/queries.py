@@ -30,7 +30,7 @@ that runs a query imported under another name (`get_object_or_404 as g`) is reco
 `result_of` but not as the place its query runs. `might_query(source)` is the matching text
 test for `should_run`.
 
-Names are followed to the assignments that can reach them (`reaching_bindings`), so
+Names are followed to the assignments that can reach them (`bindings.reaching_bindings`), so
 `qs = Order.objects.all(); if q: qs = qs.filter(name=q); return qs` is one queryset.
 The SQL text helpers (`sql_operation`, `sql_bounds_rows`, `selects_every_column`) read the
 outer statement only: comments and string literals are blanked and parentheses skipped, so
@@ -45,9 +45,8 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 import libcst as cst
-from libcst.metadata import ComprehensionScope
 
-from reviewer.analysis.bindings import Binding, BindingKind, binding_of, bindings_of
+from reviewer.analysis.bindings import BindingKind, bindings_of, reaching_bindings
 from reviewer.analysis.calls import positional_args
 from reviewer.analysis.facts import ModuleFacts
 from reviewer.analysis.sql import FUNCTION_SINKS, query_sink, receiver_origins
@@ -701,7 +700,7 @@ class QueryReader:
         return self._method(sent, node, method)
 
     def _last_execute(self, cursor: cst.Name, before: cst.Call) -> cst.Call | None:
-        function = _enclosing_function(before, self.facts)
+        function = self.facts.enclosing_function(before)
         limit = self.facts.sort_key(before)
         found: list[tuple[tuple[int, int], cst.Call]] = []
         for assignment in self.facts.referents(cursor):
@@ -714,7 +713,7 @@ class QueryReader:
                     and attribute.value is access.node
                     and attribute.attr.value in _CURSOR_SENDS
                     and self.facts.sort_key(call) < limit
-                    and _enclosing_function(call, self.facts) is function
+                    and self.facts.enclosing_function(call) is function
                 ):
                     found.append((self.facts.sort_key(call), call))
         return max(found, key=lambda item: item[0])[1] if found else None
@@ -862,79 +861,6 @@ def describe(node: cst.CSTNode) -> str:
     return result if len(result) <= 60 else "…" + result[-59:]
 
 
-# --- which assignments reach a use --------------------------------------------------------------
-
-
-def reaching_bindings(name: cst.Name, facts: ModuleFacts) -> list[Binding]:
-    """The bindings whose value `name` can hold where it is read.
-
-    libcst's scope analysis gives every assignment of the name in its scope; in straight-line
-    code only the last one before the use counts, plus later conditional ones (`qs = ...;
-    if q: qs = qs.filter(...)`). The assignment being computed (`qs = qs.filter()`) does not
-    reach its own value. Assignments in other scopes (module constants) all count; a loop's
-    later assignments reaching an earlier use on the next iteration are not modelled.
-    """
-    use = facts.sort_key(name)
-    ancestors = _ancestor_ids(name, facts)
-    local: list[Binding] = []
-    outer: list[Binding] = []
-    for binding in bindings_of(name, facts) or _comprehension_targets(name, facts):
-        if not binding.same_function:
-            outer.append(binding)
-            continue
-        positional = binding.kind in (BindingKind.VALUE, BindingKind.APPEND, BindingKind.CONTEXT, BindingKind.OPAQUE)
-        if positional and binding.expression is not None and id(binding.expression) in ancestors:
-            continue
-        if positional and facts.sort_key(getattr(binding.assignment, "node", name)) > use:
-            continue
-        local.append(binding)
-    for index in range(len(local) - 1, -1, -1):
-        if _dominates(local[index], ancestors, facts):
-            return local[index:]
-    return local + outer
-
-
-def _comprehension_targets(name: cst.Name, facts: ModuleFacts) -> list[Binding]:
-    """libcst records no referents for a name read in the condition of a comprehension's second
-    `for` clause (`[c for c in cs for x in xs if f(x)]`); its scope still holds the assignment."""
-    scope = facts.scope(name)
-    if not isinstance(scope, ComprehensionScope):
-        return []
-    return [binding_of(assignment, facts) for assignment in scope.assignments[name.value]]
-
-
-def _dominates(binding: Binding, use_ancestors: set[int], facts: ModuleFacts) -> bool:
-    """Whether the binding runs on every path to the use: its statement sits in a block that
-    encloses the use (a parameter, or a comprehension's own target, always does)."""
-    if binding.kind is BindingKind.PARAMETER:
-        return True
-    node: cst.CSTNode | None = binding.assignment.node
-    while node is not None:
-        parent = facts.parent(node)
-        if isinstance(parent, cst.CompFor):
-            return True
-        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
-            return id(parent) in use_ancestors
-        node = parent
-    return False
-
-
-def _ancestor_ids(node: cst.CSTNode, facts: ModuleFacts) -> set[int]:
-    ancestors = set()
-    current = facts.parent(node)
-    while current is not None:
-        ancestors.add(id(current))
-        current = facts.parent(current)
-    return ancestors
-
-
-def _enclosing_function(node: cst.CSTNode, facts: ModuleFacts) -> cst.CSTNode | None:
-    current = facts.parent(node)
-    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda)):
-        current = facts.parent(current)
-    return current
-
-
 # --- reading the outer statement of SQL text ------------------------------------------------------
 
 _IGNORED_TEXT = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
@@ -969,6 +895,9 @@ _WINDOW = re.compile(r"\bover\b", re.IGNORECASE)
 _NO_ROWS = re.compile(
     r"\blimit\s+0\b|\bwhere\s+(?:1\s*=\s*0|0\s*=\s*1|false)\s*(?:$|;|\blimit\b|\border\b)", re.IGNORECASE
 )
+# `SELECT * FROM t LIMIT 1` and nothing else: a probe that the table exists and can be read, or
+# one sample row to see its shape; no code depends on which columns come back.
+_ONE_ROW_PROBE = re.compile(rf"\s*select\s+\*\s+from\s+{_NAME}(?:\.{_NAME})*\s+limit\s+1\s*;?\s*", re.IGNORECASE)
 _WHERE = re.compile(r"\bwhere\b", re.IGNORECASE)
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
 _PLACEHOLDER = rf"(?:%s|\?|\$\d+|:\w+|%\(\w+\)s|\d+|{MARKER})"
@@ -1084,7 +1013,8 @@ def selects_every_column(text: str) -> str | None:
     """The `*` or `t.*` of a SELECT whose outer list takes every column of a table (or of a
     table named by an interpolated value), or None. A star over a derived table or CTE with an
     explicit list, or over a table function (`generate_series(...)`), takes only the columns
-    written there; `LIMIT 0`/`WHERE 1 = 0` reads a table's columns, not its rows."""
+    written there; `LIMIT 0`/`WHERE 1 = 0` reads a table's columns, not its rows, and a bare
+    `SELECT * FROM t LIMIT 1` probes the table or samples one row of it."""
     return _star_over_tables(_read_sql(text), {}, 0)
 
 
@@ -1098,7 +1028,7 @@ def _star_over_tables(sql: _Sql, outer_ctes: dict[str, str], depth: int) -> str 
     source = _FROM.search(sql.top, head.end())
     end = source.start() if source else len(sql.top)
     star = next((item for item in _split_top_level(sql, head.end(), end, top=True) if _STAR_ITEM.fullmatch(item)), None)
-    if star is None or source is None or _NO_ROWS.search(sql.top):
+    if star is None or source is None or _NO_ROWS.search(sql.top) or _ONE_ROW_PROBE.fullmatch(sql.top):
         return None
     clause_end = _FROM_END.search(sql.top, source.end())
     stop = clause_end.start() if clause_end else len(sql.top)

@@ -72,6 +72,19 @@ _LIST_OPENING = re.compile(r"\b(?:in|values)\s*\(\s*\Z", re.I)
 _VALUE_END = re.compile(r"\A(?:\s|\)|,|;|\Z)")
 _QUOTE_BEFORE = re.compile(r"\\?'\Z")
 _QUOTE_AFTER = re.compile(r"\A\\?'")
+_ARGUMENT_END = re.compile(r"\A\s*(?:,|\))")
+# The word before an opening parenthesis; `before` is set when that word names a table (or an
+# index or constraint) whose column list the parenthesis opens.
+_CALLED_WORD = re.compile(
+    r"(?P<before>\b(?:into|table|references|on|index|view|key|constraint|exists|type)\s+(?:[\w$\"`]+\.)*)?"
+    r"[\"`]?(?P<word>[A-Za-z_][\w$]*)[\"`]?\s*\Z",
+    re.I,
+)
+# Keywords an opening parenthesis may follow: what it opens is not a function's arguments.
+_NOT_FUNCTIONS = frozenset(
+    "key unique primary foreign using over as exists on into table index view references partition by "
+    "with from join where and or not select set returning constraint check".split()
+)
 
 
 def looks_like_statement(text: str) -> bool:
@@ -124,6 +137,27 @@ def value_slot(before: str, after: str) -> ValueSlot | None:
 def in_string_literal(before: str) -> bool:
     """Whether text ending with `before` is inside a quoted SQL literal (`LIKE '%…`)."""
     return before.count("'") % 2 == 1
+
+
+def takes_a_value(before: str, after: str) -> bool:
+    """Whether an interpolated piece stands for a value rather than a name or a clause: a value
+    slot (`= …`, `IN (…)`) or the inside of an SQL string literal (`LIKE '%…%'`)."""
+    return value_slot(before, after) is not None or in_string_literal(before)
+
+
+def is_function_argument(before: str, after: str) -> bool:
+    """Whether an interpolated piece is a whole argument of an SQL function: `f(…)`, `f(a, …)`.
+    Such an argument may be a value (`pg_advisory_lock(…)`) or a column (`sum(…)`); the text
+    cannot tell which. The word before the parenthesis must be a function's, not a keyword's
+    (`KEY (`, `USING (`) nor a table's column list (`INSERT INTO t (`, `REFERENCES t (`)."""
+    if not _ARGUMENT_END.match(after):
+        return False
+    stripped = before.rstrip()
+    opening = _innermost_open_parenthesis(stripped)
+    if opening is None or not (stripped.endswith("(") or stripped.endswith(",")):
+        return False
+    call = _CALLED_WORD.search(stripped[:opening])
+    return call is not None and call.group("word").lower() not in _NOT_FUNCTIONS and call.group("before") is None
 
 
 def _is_value_position(before: str, after: str) -> bool:

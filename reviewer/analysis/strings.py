@@ -5,12 +5,15 @@ parts nobody vouched for — and where that building happens.
 concatenation, f-strings, `%` formatting, `.format()`/`.format_map()` (`**locals()` reads the
 local variables each field names), `+`, `.join()`, and names through their assignments
 (`q = f"..."; q += ...`, module constants, loop items over literals — also unpacked, as in
-`for col, kind in PAIRS` or `for k, v in MAPPING.items()` — list `.append`s). A value is *safe*
-when its text cannot carry SQL: numbers and `int()`/`float()` casts, numeric format specs
-(`{n:d}`, `%d`), values picked from literal allow-lists (ternaries between literals,
-`{"a": "col_a"}[key]`, `if col not in ALLOWED: raise`), calls to configured sanitizers, names
-that are constants by convention (`TABLE`, `settings.DB_TABLE`, `Model._meta.db_table`), and
-deployment configuration read from the environment (`os.environ[...]`, `os.getenv(...)`).
+`for col, kind in PAIRS` or `for k, v in MAPPING.items()`, and subscripted, as in `for row in
+ROWS: row["table"]` — list `.append`s, `itertools.repeat("%s", n)`). A value is *safe* when its
+text cannot carry SQL: numbers and `int()`/`float()` casts, numeric format specs (`{n:d}`,
+`%d`), values picked from literal allow-lists (ternaries between literals, `{"a": "col_a"}[key]`,
+`if col not in ALLOWED: raise`), calls to configured sanitizers and to identifier quoting
+(`quote_ident`, and by name `quote`/`quote_table`/`quote_schema`/… methods such as SQLAlchemy's
+`identifier_preparer.quote`, but not `urllib`'s or `shlex`'s), names that are constants by
+convention (`TABLE`, `settings.DB_TABLE`, `Model._meta.db_table`), and deployment configuration
+read from the environment (`os.environ[...]`, `os.getenv(...)`).
 
 With `follow_calls=True`, a call to a function of the same file (`build_query(x)`,
 `self._where(x)`) is followed into its `return` statements, its parameters holding the call's
@@ -56,6 +59,11 @@ SAFE_TYPES = frozenset(
 )
 # Built-in quoting helpers whose result is a safely quoted identifier.
 KNOWN_SANITIZERS = frozenset({"psycopg2.extensions.quote_ident", "django.db.connection.ops.quote_name"})
+# Identifier quoting by name, for helpers reached through objects the syntax cannot trace:
+# SQLAlchemy's `dialect.identifier_preparer.quote()`, an engine's own `cls.quote_table()`.
+IDENTIFIER_QUOTING = re.compile(r"^quote(?:_(?:ident|identifier|name|table|schema|column|table_name|column_name))?$")
+# Modules whose `quote*` functions quote for something else than SQL (URLs, shells).
+NOT_SQL_QUOTING = ("urllib.", "shlex.", "pipes.", "email.", "html.", "xml.")
 TEXT_PRESERVING_METHODS = frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold"})
 # Deployment configuration: whoever sets it can already run SQL, so it is trusted like code.
 ENVIRONMENT = frozenset({"os.environ"})
@@ -322,9 +330,10 @@ class StringEvaluator:
         return self._compose(node, PERCENT, _unique_parts(parts), pieces)
 
     def _call(self, node: cst.Call, depth: int) -> StringValue:
-        names = self._callee_names(node.func)
-        if names & SAFE_CALLS or names & self.sanitizers or names & ENVIRONMENT_READS:
+        held = self._held_callees(node.func)
+        if self._is_safe_callee(node.func) or (held and all(self._is_safe_callee(callee) for callee in held)):
             return SAFE
+        names = self.facts.qualified_names(node.func)
         positional = positional_args(node)
         if "builtins.str" in names and len(node.args) == 1 and positional:
             return self._evaluate(positional[0], depth)
@@ -349,14 +358,22 @@ class StringEvaluator:
             return self._join(node, receiver, positional[0], depth)
         return receiver if method in TEXT_PRESERVING_METHODS else UNKNOWN
 
-    def _callee_names(self, func: cst.BaseExpression) -> frozenset[str]:
-        """What a call calls, also through one local alias (`quote = connection.ops.quote_name`)."""
-        names = self.facts.qualified_names(func)
-        if isinstance(func, cst.Name):
-            bindings = bindings_of(func, self.facts)
-            if len(bindings) == 1 and bindings[0].kind is BindingKind.VALUE:
-                names |= self.facts.qualified_names(bindings[0].expression)
-        return names
+    def _held_callees(self, func: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """What a local name being called may hold: one alias (`quote = connection.ops.quote_name`)
+        or each item of a loop over a literal collection (`for key, quote in {"schema":
+        p.quote_schema, "table": p.quote}.items()`); empty when the syntax does not tell."""
+        if not isinstance(func, cst.Name):
+            return []
+        bindings = bindings_of(func, self.facts)
+        return (self._held_expressions(bindings[0], 0) or []) if len(bindings) == 1 else []
+
+    def _is_safe_callee(self, callee: cst.BaseExpression) -> bool:
+        names = self.facts.qualified_names(callee)
+        if names & SAFE_CALLS or names & self.sanitizers or names & ENVIRONMENT_READS:
+            return True
+        last = callee.attr if isinstance(callee, cst.Attribute) else callee
+        quoting = isinstance(last, cst.Name) and IDENTIFIER_QUOTING.match(last.value) is not None
+        return quoting and not any(name.startswith(NOT_SQL_QUOTING) for name in names)
 
     def _format(self, node: cst.Call, template: StringValue, depth: int, mapping: cst.BaseExpression | None = None) -> StringValue:
         """`.format(...)`, or `.format_map(mapping)` when `mapping` is given."""
@@ -579,6 +596,8 @@ class StringEvaluator:
         names = self.facts.qualified_names(node.func)
         if "builtins.range" in names:
             return [(node, SAFE)]
+        if "itertools.repeat" in names and node.args and node.args[0].keyword is None and not node.args[0].star:
+            return [(node.args[0].value, self._evaluate(node.args[0].value, depth))]
         if names & COLLECTION_CALLS and len(node.args) == 1 and not node.args[0].star:
             return self._items(node.args[0].value, depth)
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "keys" and not node.args:
@@ -676,10 +695,64 @@ class StringEvaluator:
             return None if items is None else [value for _, value in items]
         if isinstance(node, cst.Name):
             bindings = bindings_of(node, self.facts)
+            held = self._held_expressions(bindings[0], depth) if len(bindings) == 1 else None
+            if not held:
+                return None
+            values: list[StringValue] = []
+            for expression in held:  # `for row in ROWS: row["name"]` takes any row's values
+                found = self._collection_values(expression, depth + 1)
+                if found is None:
+                    return None
+                values.extend(found)
+            return values
+        return None
+
+    def _held_expressions(self, binding: Binding, depth: int) -> list[cst.BaseExpression] | None:
+        """The expressions a name may hold, when the syntax shows them all: an assignment's
+        value, or each item (or item component) of a loop over a literal collection, also one
+        kept in a constant (`for row in ROWS`, `for key, quote in QUOTERS.items()`)."""
+        if depth > MAX_DEPTH:
+            return None
+        if binding.kind is BindingKind.VALUE:
+            return [binding.expression]
+        if binding.kind is BindingKind.ITEM:
+            return self._literal_items(binding.expression, (), depth + 1)
+        if binding.kind is BindingKind.UNPACKED_ITEM:
+            return self._literal_items(binding.expression, binding.components, depth + 1)
+        return None
+
+    def _literal_items(
+        self, iterable: cst.BaseExpression, path: tuple[int, ...], depth: int
+    ) -> list[cst.BaseExpression] | None:
+        """The items (or the components at `path` of the items) of a literal collection, or the
+        keys/values of a literal dict's `.items()`."""
+        if isinstance(iterable, cst.Name):
+            bindings = bindings_of(iterable, self.facts)
+            if len(bindings) != 1 or bindings[0].kind is not BindingKind.VALUE or depth > MAX_DEPTH:
+                return None
+            return self._literal_items(bindings[0].expression, path, depth + 1)
+        if isinstance(iterable, (cst.List, cst.Tuple, cst.Set)):
+            items = [_component(e.value, path) if isinstance(e, cst.Element) else None for e in iterable.elements]
+            return None if any(item is None for item in items) else items
+        is_items_call = (
+            isinstance(iterable, cst.Call)
+            and isinstance(iterable.func, cst.Attribute)
+            and iterable.func.attr.value == "items"
+            and not iterable.args
+            and len(path) == 1
+            and path[0] in (0, 1)
+        )
+        if not is_items_call:
+            return None
+        mapping = iterable.func.value
+        if isinstance(mapping, cst.Name):
+            bindings = bindings_of(mapping, self.facts)
             if len(bindings) != 1 or bindings[0].kind is not BindingKind.VALUE:
                 return None
-            return self._collection_values(bindings[0].expression, depth + 1)
-        return None
+            mapping = bindings[0].expression
+        if not isinstance(mapping, cst.Dict) or not all(isinstance(e, cst.DictElement) for e in mapping.elements):
+            return None
+        return [element.key if path[0] == 0 else element.value for element in mapping.elements]
 
 
 def _component(expression: cst.BaseExpression, path: tuple[int, ...]) -> cst.BaseExpression | None:

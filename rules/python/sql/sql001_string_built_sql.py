@@ -13,10 +13,13 @@ How it decides (the analysis lives in reviewer.analysis, shared with the other S
   sinks too, one level deep: `run(f"… {x}")` is checked like `cur.execute(f"… {x}")`.
 - Built: an f-string, `%`, `.format()`/`.format_map()`, `+` or `.join()` with a part that is
   neither known text nor a safe value (number, cast, `int`-annotated parameter, allow-listed,
-  sanitized, constant by convention such as `TABLE` or `Model._meta.db_table`, environment
-  variable), directly, through local assignments in the same function (loops too:
-  `for k, v in filters.items(): sql += f"{k} = '{v}'"` — keys and values are followed into
-  literal dicts and pairs), or through functions of this file: a call in the query text
+  sanitized, quoted by an identifier-quoting helper — `quote_ident`, `connection.ops.quote_name`,
+  and by name any `quote`/`quote_table`/`quote_schema`/… method such as SQLAlchemy's
+  `identifier_preparer.quote()` — constant by convention such as `TABLE` or
+  `Model._meta.db_table`, environment variable), directly, through local assignments in the
+  same function (loops too: `for k, v in filters.items(): sql += f"{k} = '{v}'"` — keys and
+  values are followed into literal dicts, pairs and rows such as `for row in ROWS:
+  row["table"]`), or through functions of this file: a call in the query text
   (`build_query(x)`, `self._where(x)`) is followed into the function's `return`s with its
   parameters holding the call's arguments, up to two calls deep. `.format(**locals())` reads
   each field's local variable; `**kwargs` fields are unknown values.
@@ -25,7 +28,15 @@ How it decides (the analysis lives in reviewer.analysis, shared with the other S
   who can run SQL anyway; flagging them would be noise. Text built in one function and kept
   elsewhere (an attribute, a global) is not followed either. `self.table`/`cls.table` standing
   where a name goes counts as the object's own setting; the same attribute where a value goes
-  (`WHERE id = {self.id}`) is flagged.
+  (`WHERE id = {self.id}`) is flagged. A value escaped SQL's way for the quotes it stands in
+  (`x.replace('"', '""')` inside `"…"`, `x.replace("'", "''")` inside `'…'`) cannot leave them.
+- Severity: error when a pasted value stands where SQL takes a value — a bind parameter is
+  certain to fit there. Warning when every pasted part stands where a name or a clause goes,
+  or where the text cannot tell (an SQL function's argument: `pg_advisory_lock(…)` takes a
+  value, `sum(…)` a column; a place in an alternative text the analysis keeps only one of):
+  names cannot be parameters, and whether one is a flaw depends on where it comes from. In
+  migrations (migrations/, alembic/) only values are reported: their DDL names tables and
+  columns, from the migration's own code.
 - Where the finding goes, once per place: the expression that builds the text (where the fix
   goes), naming the sink and, when the text travels through a variable or a function, the
   sink's line and the function. When a helper builds the text from its parameters and only the
@@ -46,16 +57,19 @@ How it decides (the analysis lives in reviewer.analysis, shared with the other S
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import replace
 
 import libcst as cst
 
-from reviewer.analysis.bindings import BindingKind, CalledFunction, bindings_of, called_function
+from reviewer.analysis.bindings import BindingKind, CalledFunction, bindings_of, called_function, reaching_bindings
+from reviewer.analysis.calls import literal_string
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.parameterize import parameterize_f_string, parameterize_percent
+from reviewer.analysis.queries import is_migration_path
 from reviewer.analysis.sql import METHOD_SINKS, QuerySink, SqlShape, query_sink
-from reviewer.analysis.sqltext import in_string_literal, looks_like_sql, looks_like_sql_fragment, value_slot
+from reviewer.analysis.sqltext import is_function_argument, looks_like_sql, looks_like_sql_fragment, takes_a_value
 from reviewer.analysis.strings import Build, Kind, StringEvaluator, StringValue
 from reviewer.cst_rule import CstRule, Invalid, Replace, Valid
 from reviewer.errors import ConfigError
@@ -64,6 +78,7 @@ from reviewer.finding import Severity
 # A file with none of these cannot hold a sink (aliased functions need their library's import).
 _TRIGGER = re.compile(rf"\.(?:{'|'.join(METHOD_SINKS)})\s*\(|sqlalchemy|pandas|RawSQL|psycopg")
 _NAMES_ADVICE = "parameters cannot stand for names, so pick them from an allow-list"
+_UNCLEAR_ADVICE = "where it is a name, pick it from an allow-list instead"
 
 
 class StringBuiltSql(CstRule):
@@ -86,12 +101,18 @@ class StringBuiltSql(CstRule):
         `.format_map(...)` paste in every field they name. Values that cannot carry SQL are
         accepted: numbers and `int()`/`float()` casts, picks from a literal allow-list (`if col
         not in ALLOWED: raise`, `{"new": "created_at"}[key]`, a ternary between literals, keys
-        of a literal dict), calls to functions listed in the `sanitizers` option, and
-        deployment configuration — environment variables and constants built at import time
-        are trusted. When a helper builds the text from its parameters, the finding is placed
-        on the call that passes it an unvetted value. For `%s` drivers (psycopg2, psycopg,
-        PyMySQL, MySQLdb, Django), `"... WHERE id = %s" % user_id` — the parameters argument
-        forgotten — is fixed by passing the values: `"... WHERE id = %s", (user_id,)`.
+        of a literal dict), names quoted by an identifier-quoting helper (`quote_ident`,
+        `connection.ops.quote_name`, SQLAlchemy's `identifier_preparer.quote()`, a method named
+        `quote_table`), values whose quote character is doubled inside those quotes
+        (`name.replace("'", "''")` within `'...'`), calls to functions listed in the
+        `sanitizers` option, and deployment configuration — environment variables and
+        constants built at import time are trusted. When a helper builds the text from its
+        parameters, the finding is placed on the call that passes it an unvetted value. A value
+        where SQL takes a value is an error; names (`FROM {table}`, `ORDER BY {column}`) and SQL
+        function arguments are warnings, since only their origin decides, and in migrations
+        they are not reported. For `%s` drivers (psycopg2, psycopg, PyMySQL, MySQLdb, Django),
+        `"... WHERE id = %s" % user_id` — the parameters argument forgotten — is fixed by
+        passing the values: `"... WHERE id = %s", (user_id,)`.
     """
     why = """
         When a value is pasted into SQL text, the database cannot tell the value from the
@@ -236,12 +257,12 @@ class StringBuiltSql(CstRule):
         ),
         Valid(
             """
-            from myapp.db import quote_ident
+            from myapp.db import checked_table
 
             def dump(cur, table):
-                cur.execute(f"SELECT * FROM {quote_ident(table)}")
+                cur.execute(f"SELECT * FROM {checked_table(table)}")
             """,
-            options={"sanitizers": ["myapp.db.quote_ident"]},
+            options={"sanitizers": ["myapp.db.checked_table"]},
         ),
         Valid(
             """
@@ -383,6 +404,62 @@ class StringBuiltSql(CstRule):
                 async with pool.acquire() as conn:
                     return await conn.fetch(listing_sql(page, size))
             """
+        ),
+        Valid(
+            """
+            from sqlalchemy import text
+
+            class EngineSpec:
+                @classmethod
+                def quote_table(cls, table, dialect):
+                    quoters = {"schema": dialect.identifier_preparer.quote_schema, "table": dialect.identifier_preparer.quote}
+                    return ".".join(quote(getattr(table, key)) for key, quote in quoters.items() if getattr(table, key))
+
+                @classmethod
+                def columns(cls, engine, table, dialect):
+                    engine.execute(text(f"SELECT * FROM {cls.quote_table(table, dialect)} LIMIT 100"))
+                    return engine.execute(f"SHOW COLUMNS FROM {dialect.identifier_preparer.quote(table.name)}").fetchall()
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            def check_sheets(conn: sqlite3.Connection, catalog):
+                for name, url in catalog.items():
+                    url = url.replace('"', '""')
+                    conn.execute(f'SELECT * FROM "{url}" LIMIT 1')
+                    note = name.replace("'", "''")
+                    conn.execute(f"UPDATE sheets SET checked = 1 WHERE note = '{note}'")
+            """
+        ),
+        Valid(
+            """
+            from django.db import connection
+
+            INDEXES = [
+                {"table": "storage_s3link", "index": "storage_s3link_task_id", "column": "task_id"},
+                {"table": "storage_gcslink", "index": "storage_gcslink_task_id", "column": "task_id"},
+            ]
+
+            def add_indexes():
+                with connection.cursor() as cursor:
+                    for spec in INDEXES:
+                        cursor.execute(f'CREATE INDEX IF NOT EXISTS "{spec["index"]}" ON "{spec["table"]}" ("{spec["column"]}")')
+            """
+        ),
+        Valid(
+            """
+            from alembic import op
+            from sqlalchemy import text
+
+            def cast_to_jsonb(table, column):
+                op.get_bind().execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE jsonb USING to_jsonb({column})"))
+
+            def upgrade():
+                cast_to_jsonb("dashboards", "position_json")
+            """,
+            path="superset/migrations/shared/utils.py",
         ),
     ]
     INVALID = [
@@ -739,6 +816,7 @@ class StringBuiltSql(CstRule):
         self.facts = ModuleFacts(self, module_names_for_path(self.context.path))
         self.strings = StringEvaluator(self.facts, sanitizers, follow_calls=True)
         self.reported: set[int] = set()
+        self.in_migration = is_migration_path(self.context.path)
         # Functions whose query text may come from their parameters, and calls that may run them.
         self.wrapped_sinks: dict[cst.FunctionDef, list[tuple[QuerySink, cst.BaseExpression]]] = {}
         self.calls_by_name: dict[str, list[cst.Call]] = {}
@@ -782,10 +860,17 @@ class StringBuiltSql(CstRule):
         if value.kind is not Kind.BUILT or not (sink.confirmed or _reads_as_sql(value.text, sink.shape)):
             return
         for build in value.builds:
-            unsafe = tuple(part for part in build.unsafe_parts if not _own_setting_as_name(part, value))
+            unsafe = tuple(
+                part
+                for part in build.unsafe_parts
+                if not _own_setting_as_name(part, value) and not self._escaped_within_its_quotes(part, value)
+            )
             if not unsafe:
                 continue
             build = replace(build, unsafe_parts=unsafe)
+            slot = _slot(value, build)
+            if slot is not _Slot.VALUE and self.in_migration:
+                continue  # a migration's DDL names its tables and columns; no request reaches it
             builder = self.facts.enclosing_function(build.node)
             if through is not None and builder is through.definition:
                 continue  # the wrapper's own text: reported at its own sink
@@ -800,14 +885,31 @@ class StringBuiltSql(CstRule):
             if id(anchor) in self.reported:
                 continue
             self.reported.add(id(anchor))
+            # Only a value has a certain fix (a bind parameter); a name is a flaw only if it is not trusted.
+            severity = None if slot is _Slot.VALUE else Severity.WARNING
             if from_the_call:
-                self.report(anchor, self._helper_message(sink, value, build, builder))
+                self.report(anchor, self._helper_message(sink, build, builder, slot), severity=severity)
                 continue
             fix = None if through else self._fix(sink, expression, build)
-            self.report(anchor, self._message(sink, expression, value, build, through), fix=fix, fix_description=_fix_description(fix))
+            message = self._message(sink, expression, build, through, slot)
+            self.report(anchor, message, fix=fix, fix_description=_fix_description(fix), severity=severity)
+
+    def _escaped_within_its_quotes(self, part: cst.BaseExpression, value: StringValue) -> bool:
+        """`url.replace('"', '""')` pasted inside `"…"`: SQL reads a doubled quote as the quote
+        character itself, so the value cannot end the quoted name or literal it stands in."""
+        quote = _doubled_quote(part)
+        if isinstance(part, cst.Name):
+            bindings = reaching_bindings(part, self.facts)
+            quotes = {_doubled_quote(b.expression) if b.kind is BindingKind.VALUE else None for b in bindings}
+            quote = quotes.pop() if len(quotes) == 1 else None
+        if quote is None:
+            return False
+        contexts = [(before, after) for hole, before, after in value.holes_in_context() if hole.expression is part]
+        inside = (before.count(quote) % 2 == 1 and after.count(quote) % 2 == 1 for before, after in contexts)
+        return bool(contexts) and all(inside)
 
     def _message(
-        self, sink: QuerySink, expression: cst.BaseExpression, value: StringValue, build: Build, through: CalledFunction | None
+        self, sink: QuerySink, expression: cst.BaseExpression, build: Build, through: CalledFunction | None, slot: _Slot
     ) -> str:
         route = through.name if through else _callee_name(build.via_call) if build.via_call else None
         where = ""
@@ -817,9 +919,9 @@ class StringBuiltSql(CstRule):
                 where += f" through `{expression.value}`"
             if route:
                 where += f" through `{route}()`"
-        return f"SQL built with {' and '.join(build.techniques)} reaches {sink.api}{where}; {_advice(sink, value, build)}"
+        return f"SQL built with {' and '.join(build.techniques)} reaches {sink.api}{where}; {_advice(sink, slot)}"
 
-    def _helper_message(self, sink: QuerySink, value: StringValue, build: Build, builder: cst.CSTNode | None) -> str:
+    def _helper_message(self, sink: QuerySink, build: Build, builder: cst.CSTNode | None, slot: _Slot) -> str:
         helper = builder.name.value if isinstance(builder, cst.FunctionDef) else "lambda"
         called = _callee_name(build.via_call)
         values = ", ".join(dict.fromkeys(f"`{_short(self.module.code_for_node(part))}`" for part in build.unsafe_parts))
@@ -827,11 +929,11 @@ class StringBuiltSql(CstRule):
         where = "" if self.facts.line(build.via_call) == sink_line else f" on line {sink_line}"
         if called != helper:
             where += f" through `{called}()`"
-        advice = (
-            f"have `{helper}()` return the text with placeholders and the values, and pass those as parameters"
-            if _any_in_value_position(value, build)
-            else _NAMES_ADVICE
-        )
+        advice = f"have `{helper}()` return the text with placeholders and the values, and pass those as parameters"
+        if slot is _Slot.NAME:
+            advice = _NAMES_ADVICE
+        elif slot is _Slot.UNCLEAR:
+            advice += f"; {_UNCLEAR_ADVICE}"
         return (
             f"SQL that `{helper}()` builds with {' and '.join(build.techniques)} (line {self.facts.line(build.node)}) "
             f"from {values} reaches {sink.api}{where}; {advice}"
@@ -898,11 +1000,16 @@ def _reads_as_sql(text: str, shape: SqlShape) -> bool:
     return looks_like_sql_fragment(text) if shape is SqlShape.FRAGMENT else looks_like_sql(text)
 
 
-def _advice(sink: QuerySink, value: StringValue, build: Build) -> str:
+def _advice(sink: QuerySink, slot: _Slot) -> str:
     if sink.family == "psycopg-sql":
         return "compose it with sql.Identifier() and sql.Literal() instead"
-    if not _any_in_value_position(value, build):
+    if slot is _Slot.NAME:
         return _NAMES_ADVICE
+    advice = _values_advice(sink)
+    return f"{advice}; {_UNCLEAR_ADVICE}" if slot is _Slot.UNCLEAR else advice
+
+
+def _values_advice(sink: QuerySink) -> str:
     if sink.method == "extra":
         return "pass the values in `params`/`select_params`"
     if sink.method == "raw" or sink.api == "RawSQL()":
@@ -928,16 +1035,38 @@ def _own_setting_as_name(part: cst.BaseExpression, value: StringValue) -> bool:
     if part is root or not (isinstance(root, cst.Name) and root.value in ("self", "cls")):
         return False
     contexts = [(before, after) for hole, before, after in value.holes_in_context() if hole.expression is part]
-    return bool(contexts) and not any(_takes_a_value(before, after) for before, after in contexts)
+    return bool(contexts) and not any(takes_a_value(before, after) for before, after in contexts)
 
 
-def _any_in_value_position(value: StringValue, build: Build) -> bool:
-    """Whether a value this build pastes in stands where SQL takes a value (vs. a name or a clause)."""
+class _Slot(enum.Enum):
+    """Where the values a build pastes in stand in the SQL text."""
+
+    VALUE = "value"  # at least one where SQL takes a value: a bind parameter fits there
+    NAME = "name"  # every one where a name or a clause goes: only an allow-list or quoting helps
+    UNCLEAR = "unclear"  # an SQL function's argument (a value or a column), or a place not in view
+
+
+def _slot(value: StringValue, build: Build) -> _Slot:
+    """Where the parts a build pastes in stand. The text of alternatives (`q = f"…{a}…" if x
+    else f"…{b}…"`) is not all kept, so a part may have no context here: its place is unclear."""
     unsafe = {id(part) for part in build.unsafe_parts}
-    contexts = [(before, after) for hole, before, after in value.holes_in_context() if id(hole.expression) in unsafe]
-    return not contexts or any(_takes_a_value(before, after) for before, after in contexts)
+    holes = [(hole, before, after) for hole, before, after in value.holes_in_context() if id(hole.expression) in unsafe]
+    contexts = [(before, after) for _, before, after in holes]
+    if any(takes_a_value(before, after) for before, after in contexts):
+        return _Slot.VALUE
+    if len({id(hole.expression) for hole, _, _ in holes}) < len(unsafe):
+        return _Slot.UNCLEAR
+    if any(is_function_argument(before, after) for before, after in contexts):
+        return _Slot.UNCLEAR
+    return _Slot.NAME
 
 
-def _takes_a_value(before: str, after: str) -> bool:
-    """A value slot (`= …`, `IN (…)`) or the inside of an SQL string literal (`LIKE '%…%'`)."""
-    return value_slot(before, after) is not None or in_string_literal(before)
+def _doubled_quote(expression: cst.BaseExpression | None) -> str | None:
+    """The quote character `x.replace(q, q + q)` escapes SQL's way, for `'`, `"` and backticks."""
+    if not (isinstance(expression, cst.Call) and isinstance(expression.func, cst.Attribute)):
+        return None
+    arguments = [literal_string(arg.value) if arg.keyword is None and not arg.star else None for arg in expression.args]
+    if expression.func.attr.value != "replace" or len(arguments) != 2:
+        return None
+    quote, escaped = arguments
+    return quote if quote in ("'", '"', "`") and escaped == quote * 2 else None

@@ -19,7 +19,12 @@ How it decides (what a query is lives in reviewer.analysis.queries):
   once); `while` loops (pagination by offset or cursor, polling); code in a function or lambda
   defined inside the loop; loops whose item picks the model or a table/column name in the SQL
   (`for model in models: model.objects.count()` — one query per table, nothing to batch); files
-  under tests/.
+  under tests/ and migrations (migrations/, alembic/: they run once, at deploy time, not per
+  request); lookups memoized per key (`if key not in cache: cache[key] = <query>`); rows tried
+  one at a time for a lock (`select_for_update(...)` in a loop that returns or breaks: finding
+  the first unlocked row is the point); a count or other single value read in a loop that also
+  writes per item (`qs.filter(project=p).update(...)`, `.create(project=p)`): each iteration
+  is a unit of work on its item and needs its own round trips anyway.
 """
 
 from __future__ import annotations
@@ -29,18 +34,19 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from reviewer.analysis.bindings import BindingKind
+from reviewer.analysis.bindings import BindingKind, reaching_bindings
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.queries import (
+    Cardinality,
     Operation,
     Query,
     QueryReader,
     describe,
+    is_migration_path,
     is_test_path,
     might_query,
-    reaching_bindings,
 )
-from reviewer.analysis.sqltext import MARKER, in_string_literal, value_slot
+from reviewer.analysis.sqltext import MARKER, takes_a_value
 from reviewer.cst_rule import CstRule, Invalid, Valid
 from reviewer.finding import Severity
 
@@ -76,7 +82,10 @@ class QueryInLoop(CstRule):
         `session.execute(select(Address).where(Address.user_id == user.id))`, a related manager
         on the item (`order.items.count()`) while iterating a queryset without
         `prefetch_related()`. DB-API drivers, asyncpg, SQLAlchemy Core and ORM (1.4 and 2.0
-        styles) and the Django ORM are recognised through their imports and aliases.
+        styles) and the Django ORM are recognised through their imports and aliases. Left
+        alone: loops over numbers, literals or chunks, batch lookups (`id__in=`, `.in_()`,
+        `= ANY(%s)`), lookups memoized per key, row-lock probes, a count kept beside per-item
+        writes, and code in tests and migrations.
     """
     why = """
         Each query is a round trip to the database: network latency, parsing, planning and
@@ -234,6 +243,62 @@ class QueryInLoop(CstRule):
             """,
             path="tests/test_orders.py",
         ),
+        Valid(
+            """
+            from django.db import migrations
+
+            def backfill(apps, schema_editor):
+                Order = apps.get_model("shop", "Order")
+                Customer = apps.get_model("shop", "Customer")
+                for order in Order.objects.filter(customer_name=""):
+                    order.customer_name = Customer.objects.get(pk=order.customer_id).name
+                    order.save(update_fields=["customer_name"])
+
+            class Migration(migrations.Migration):
+                operations = [migrations.RunPython(backfill)]
+            """,
+            path="shop/migrations/0012_backfill_customer_name.py",
+        ),
+        Valid(
+            """
+            from myapp.models import Annotation
+
+            def annotators_by_view(views):
+                by_project = {}
+                for view in views:
+                    if view.project_id not in by_project:
+                        by_project[view.project_id] = set(
+                            Annotation.objects.filter(project_id=view.project_id).values_list("user_id", flat=True)
+                        )
+                    view.annotators = by_project[view.project_id]
+            """
+        ),
+        Valid(
+            """
+            from myapp.models import Task
+
+            def next_unlocked(candidate_ids, user):
+                for task_id in candidate_ids:
+                    try:
+                        task = Task.objects.select_for_update(skip_locked=True).get(pk=task_id)
+                    except Task.DoesNotExist:
+                        continue
+                    if not task.is_locked_for(user):
+                        return task
+            """
+        ),
+        Valid(
+            """
+            from myapp.models import JobStatus, Prediction
+
+            def fill_prediction_projects(project_ids):
+                for project_id in project_ids:
+                    status = JobStatus.objects.create(project_id=project_id, name="fill")
+                    Prediction.objects.filter(task__project_id=project_id).update(project_id=project_id)
+                    status.total = Prediction.objects.filter(project_id=project_id).count()
+                    status.save()
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -340,7 +405,9 @@ class QueryInLoop(CstRule):
     def visit_Module(self, node: cst.Module) -> None:
         self.facts = ModuleFacts(self, module_names_for_path(self.context.path))
         self.queries = QueryReader(self.facts)
-        self.exempt = is_test_path(self.context.path)  # test loops run over a handful of fixture rows
+        # Test loops run over a handful of fixture rows; a migration's loops run once, at deploy time.
+        self.exempt = is_test_path(self.context.path) or is_migration_path(self.context.path)
+        self.writes_per_item: dict[int, bool] = {}
         self.loop_depth = 0
         self.reported: set[int] = set()
 
@@ -405,6 +472,8 @@ class QueryInLoop(CstRule):
                 return  # one query per table or column: nothing to batch
             if self._runs_once(node, loop) or (not query.certain and not self._iterates_unprefetched_models(loop)):
                 return
+            if self._memoized(node, loop) or self._probes_row_locks(query, loop) or self._bookkeeping(node, loop):
+                return
             self.reported.add(id(node))
             self.report(node, self._message(query, loop, iterated))
             return
@@ -445,7 +514,7 @@ class QueryInLoop(CstRule):
         if query.sql is None:
             return False
         names = [
-            hole.expression for hole, before, after in query.sql.holes_in_context() if not _takes_a_value(before, after)
+            hole.expression for hole, before, after in query.sql.holes_in_context() if not takes_a_value(before, after)
         ]
         return bool(names) and self._uses_item([(name, False) for name in names], loop)
 
@@ -535,6 +604,82 @@ class QueryInLoop(CstRule):
             child, parent = parent, self.facts.parent(parent)
         return False
 
+    def _memoized(self, node: cst.CSTNode, loop: _Loop) -> bool:
+        """`if key not in cache: cache[key] = <query>`: one query per distinct key, by design."""
+        child, parent = node, self.facts.parent(node)
+        while parent is not None and parent is not loop.node:
+            if isinstance(parent, cst.If) and child is parent.body:
+                test = parent.test
+                if (
+                    isinstance(test, cst.Comparison)
+                    and len(test.comparisons) == 1
+                    and isinstance(test.comparisons[0].operator, cst.NotIn)
+                    and self._stores(parent.body, test.comparisons[0].comparator, test.left)
+                ):
+                    return True
+            child, parent = parent, self.facts.parent(parent)
+        return False
+
+    def _stores(self, block: cst.BaseSuite, mapping: cst.BaseExpression, key: cst.BaseExpression) -> bool:
+        """Whether `block` has a statement `mapping[key] = ...` (same source text)."""
+        wanted = (self.module.code_for_node(mapping), self.module.code_for_node(key))
+        for statement in block.body:
+            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
+                for target in targets:
+                    if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+                        index = target.slice[0].slice
+                        if isinstance(index, cst.Index):
+                            stored = (self.module.code_for_node(target.value), self.module.code_for_node(index.value))
+                            if stored == wanted:
+                                return True
+        return False
+
+    def _probes_row_locks(self, query: Query, loop: _Loop) -> bool:
+        """`for pk in candidates: row = qs.select_for_update(skip_locked=True).get(pk=pk); if ...:
+        return row`: trying rows one by one until one can be locked is the point of the loop."""
+        if "select_for_update" not in query.methods or not isinstance(loop.node, cst.For):
+            return False
+        pending: list[tuple[cst.CSTNode, bool]] = [(loop.node.body, True)]  # (node, a `break` there ends this loop)
+        while pending:
+            current, breaks_this_loop = pending.pop()
+            if isinstance(current, cst.Return) or (breaks_this_loop and isinstance(current, cst.Break)):
+                return True
+            if not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                inner = breaks_this_loop and not isinstance(current, (cst.For, cst.While))
+                pending.extend((child, inner) for child in current.children)
+        return False
+
+    def _bookkeeping(self, node: cst.CSTNode, loop: _Loop) -> bool:
+        """A count or other single value read in a loop that also writes per item (`for project in
+        projects: qs.filter(project=project).update(...); stats = qs.count()`): each iteration is a
+        unit of work on its item, and its writes need a round trip per item anyway."""
+        result = self.queries.result_of(node) if isinstance(node, cst.BaseExpression) else None
+        if result is None or result.cardinality is not Cardinality.VALUE:
+            return False
+        key = id(loop.node)
+        if key not in self.writes_per_item:
+            self.writes_per_item[key] = any(
+                write.operation is Operation.WRITE and self._depends_on(write, loop)
+                for write in self._queries_in(loop.node.body if isinstance(loop.node, cst.For) else loop.node)
+            )
+        return self.writes_per_item[key]
+
+    def _queries_in(self, block: cst.CSTNode) -> list[Query]:
+        """The queries sent by calls in `block`, outside functions defined there."""
+        queries: list[Query] = []
+        pending: list[cst.CSTNode] = [block]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                continue
+            if isinstance(current, cst.Call):
+                query = self.queries.query_run_by(current)
+                if query is not None:
+                    queries.append(query)
+            pending.extend(current.children)
+        return queries
+
     def _iterates_unprefetched_models(self, loop: _Loop) -> bool:
         """A related manager's query per item is certain only when the loop walks model instances
         of a queryset built here that does not prefetch."""
@@ -612,10 +757,6 @@ def _bound_names(target: cst.BaseExpression) -> frozenset[int]:
         elif isinstance(node, cst.StarredElement):
             pending.append(node.value)
     return frozenset(names)
-
-
-def _takes_a_value(before: str, after: str) -> bool:
-    return value_slot(before, after) is not None or in_string_literal(before)
 
 
 def _exits(statement: cst.CSTNode, allow_break: bool) -> bool:

@@ -10,7 +10,9 @@ How it decides:
   (`generate_series(...)`), selects only those columns and is not flagged; a star over a CTE
   that itself selects `*` is. `t.*` is flagged like `*`: it has the same consequences.
 - Comments and SQL string literals are ignored (`-- SELECT *`, `WHERE note = 'SELECT *'`), and
-  so is the column-discovery idiom `SELECT * FROM t LIMIT 0`/`WHERE 1 = 0`.
+  so are the column-discovery idiom `SELECT * FROM t LIMIT 0`/`WHERE 1 = 0` and a bare
+  `SELECT * FROM t LIMIT 1` (no WHERE, JOIN or ORDER BY): a probe that the table exists and can
+  be read, or one sample row, where no code depends on which columns come back.
 - Not flagged: Django `raw()` (it maps columns to model fields by name, and leaving a field out
   makes every access to it a query of its own), and files under tests/ or migrations
   (alembic/), where `SELECT *` compares or copies whole rows on purpose.
@@ -24,9 +26,9 @@ import re
 
 import libcst as cst
 
-from reviewer.analysis.bindings import BindingKind
+from reviewer.analysis.bindings import BindingKind, reaching_bindings
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
-from reviewer.analysis.queries import is_migration_path, is_test_path, reaching_bindings, selects_every_column
+from reviewer.analysis.queries import is_migration_path, is_test_path, selects_every_column
 from reviewer.analysis.sql import QuerySink, SqlShape, query_sink
 from reviewer.analysis.sqltext import looks_like_sql
 from reviewer.analysis.strings import StringEvaluator
@@ -47,7 +49,8 @@ class SelectStar(CstRule):
         `read_sql()`, psycopg `sql.SQL()` — directly, through a local variable or from a module
         constant. Stars inside `COUNT(*)`, `EXISTS (...)` subqueries, CTEs or derived tables that
         the outer query lists columns from, write statements (`INSERT ... SELECT *`), Django
-        `raw()` and files in tests/ and migrations are left alone.
+        `raw()`, table probes (`SELECT * FROM t LIMIT 0`, or `LIMIT 1` with nothing else) and
+        files in tests/ and migrations are left alone.
     """
     why = """
         `SELECT *` ties the code to the table's current shape without saying so. A column added,
@@ -166,6 +169,19 @@ class SelectStar(CstRule):
                 '''Never run SELECT * FROM users in production.'''
                 log.info("refusing to run SELECT * FROM users")
                 job_queue.execute("export", HELP)
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            def sheet_is_readable(conn: sqlite3.Connection, url):
+                url = url.replace('"', '""')
+                try:
+                    conn.execute(f'SELECT * FROM "{url}" LIMIT 1').fetchall()
+                except sqlite3.Error:
+                    return False
+                return True
             """
         ),
     ]

@@ -27,7 +27,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from reviewer.analysis.bindings import BindingKind
+from reviewer.analysis.bindings import BindingKind, reaching_bindings
 from reviewer.analysis.calls import keyword_arg, literal_bool, positional_args
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.queries import (
@@ -37,7 +37,6 @@ from reviewer.analysis.queries import (
     QueryReader,
     QueryResult,
     might_query,
-    reaching_bindings,
 )
 from reviewer.analysis.routes import RouteIndex, RouteInfo
 from reviewer.cst_rule import CstRule, Invalid, Valid
