@@ -19,8 +19,6 @@ from reviewer.analysis.queries import (
     Operation,
     QueryReader,
     describe,
-    is_migration_path,
-    is_test_path,
     might_query,
     selects_every_column,
     sql_bounds_rows,
@@ -542,24 +540,6 @@ def test_selects_every_column(sql: str, star: str | None) -> None:
 
 
 # -- paths and text gates ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("path", "test", "migration"),
-    [
-        ("tests/test_orders.py", True, False),
-        ("shop/tests/factories.py", True, False),
-        ("shop/test_views.py", True, False),
-        ("shop/views_test.py", True, False),
-        ("conftest.py", True, False),
-        ("shop/migrations/0004_backfill.py", False, True),
-        ("alembic/versions/3f2a_add_index.py", False, True),
-        ("shop/testimonials.py", False, False),
-        ("shop/views.py", False, False),
-    ],
-)
-def test_test_and_migration_paths(path: str, test: bool, migration: bool) -> None:
-    assert (is_test_path(path), is_migration_path(path)) == (test, migration)
 
 
 def test_might_query_is_a_cheap_gate() -> None:

@@ -14,7 +14,6 @@ from libcst.metadata import MetadataWrapper
 
 from reviewer.analysis.dialect import django_settings_texts
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
-from reviewer.analysis.paths import is_migration_path, is_test_path
 from reviewer.analysis.routes import ROUTE_METADATA, RouteIndex
 from reviewer.analysis.strings import StringEvaluator
 from reviewer.analysis.writes import (
@@ -638,7 +637,6 @@ def test_mentions_database_is_a_cheap_text_prefilter() -> None:
     ],
 )
 def test_tests_and_migrations_run_in_a_transaction_by_convention(path: str, test: bool, migration: bool) -> None:
-    assert (is_test_path(path), is_migration_path(path)) == (test, migration)
     assert transactional_by_convention(path) is (test or migration)
 
 

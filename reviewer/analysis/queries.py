@@ -42,7 +42,6 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
 
 import libcst as cst
 
@@ -270,27 +269,6 @@ _FUNCTION_NAMES = frozenset(
     name.rsplit(".", 1)[1]
     for name in (*_COLLECTING_BUILTINS, *_MEASURING_BUILTINS, *_DJANGO_SHORTCUTS, *_PANDAS_TABLE_READS)
 ) | {"read_sql", "read_sql_query"}
-
-
-_TEST_FOLDERS = frozenset({"tests", "test", "testing"})
-_MIGRATION_FOLDERS = frozenset({"migrations", "alembic"})
-
-
-def is_test_path(path: str) -> bool:
-    """Test code: `tests/`, `test_*.py`, `*_test.py`, `conftest.py` (queries there are not the app's)."""
-    posix = PurePosixPath(path)
-    name = posix.name
-    return (
-        bool(_TEST_FOLDERS & set(posix.parts[:-1]))
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
-
-def is_migration_path(path: str) -> bool:
-    """Schema and data migrations: Django `migrations/`, Alembic `alembic/` (and `migrations/versions/`)."""
-    return bool(_MIGRATION_FOLDERS & set(PurePosixPath(path).parts[:-1]))
 
 
 def might_query(source: str) -> bool:

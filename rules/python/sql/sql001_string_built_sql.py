@@ -67,7 +67,7 @@ from reviewer.analysis.bindings import BindingKind, CalledFunction, bindings_of,
 from reviewer.analysis.calls import literal_string
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.parameterize import parameterize_f_string, parameterize_percent
-from reviewer.analysis.queries import is_migration_path
+from reviewer.analysis.paths import is_migration_path
 from reviewer.analysis.sql import METHOD_SINKS, QuerySink, SqlShape, query_sink
 from reviewer.analysis.sqltext import is_function_argument, looks_like_sql, looks_like_sql_fragment, takes_a_value
 from reviewer.analysis.strings import Build, Kind, StringEvaluator, StringValue

@@ -36,14 +36,13 @@ import libcst as cst
 
 from reviewer.analysis.bindings import BindingKind, reaching_bindings
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
+from reviewer.analysis.paths import is_migration_path, is_test_path
 from reviewer.analysis.queries import (
     Cardinality,
     Operation,
     Query,
     QueryReader,
     describe,
-    is_migration_path,
-    is_test_path,
     might_query,
 )
 from reviewer.analysis.sqltext import MARKER, takes_a_value

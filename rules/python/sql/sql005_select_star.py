@@ -28,7 +28,8 @@ import libcst as cst
 
 from reviewer.analysis.bindings import BindingKind, reaching_bindings
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
-from reviewer.analysis.queries import is_migration_path, is_test_path, selects_every_column
+from reviewer.analysis.paths import is_migration_path, is_test_path
+from reviewer.analysis.queries import selects_every_column
 from reviewer.analysis.sql import QuerySink, SqlShape, query_sink
 from reviewer.analysis.sqltext import looks_like_sql
 from reviewer.analysis.strings import StringEvaluator
