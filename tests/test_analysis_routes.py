@@ -180,6 +180,31 @@ def test_flask_blueprint_imported_from_package_init() -> None:
     }
 
 
+def test_flask_appbuilder_exposed_methods() -> None:
+    found = routes(
+        """
+        from flask_appbuilder import BaseView, expose
+        from flask_appbuilder.api import expose as api_expose
+        from mylib import expose as other_expose
+
+        class TagView(BaseView):
+            @expose("/tags/", methods=("GET", "post"))
+            def tags(self): ...
+
+            @api_expose("/<pk>")
+            def get(self, pk): ...
+
+            @other_expose("/nope")
+            def lookalike(self): ...
+
+            def helper(self): ...
+        """
+    )
+    assert found["TagView.tags"] == RouteInfo("flask-appbuilder", ("GET", "POST"), "/tags/", "method", "TagView")
+    assert found["TagView.get"] == RouteInfo("flask-appbuilder", ("GET",), "/<pk>", "method", "TagView")
+    assert found["TagView.lookalike"] is None and found["TagView.helper"] is None
+
+
 def test_imported_receiver_without_repository_access_is_unknown() -> None:
     found = routes(
         """

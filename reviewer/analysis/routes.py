@@ -127,6 +127,10 @@ DJANGO_METHOD_DECORATORS = {
 }
 DJANGO_METHODS_DECORATOR = "django.views.decorators.http.require_http_methods"
 DRF_API_VIEW = "rest_framework.decorators.api_view"
+# Flask-AppBuilder (Superset, Airflow 2) routes methods of its views with `@expose(url, methods)`.
+FAB_EXPOSE = frozenset(
+    {"flask_appbuilder.expose", "flask_appbuilder.api.expose", "flask_appbuilder.baseviews.expose"}
+)
 DRF_ACTION = "rest_framework.decorators.action"
 
 DRF_ACTIONS = {
@@ -221,7 +225,7 @@ class RouteIndex:
     def route_info(self, node: cst.FunctionDef) -> RouteInfo | None:
         owner = self._owner(node)
         if isinstance(owner, cst.ClassDef):
-            return self._view_method(node, owner)
+            return self._exposed_method(node, owner) or self._view_method(node, owner)
         return (
             self._decorated_route(node)
             or self._registered_route(node)
@@ -320,6 +324,16 @@ class RouteIndex:
         return None
 
     # --- class-based views -------------------------------------------------------------------
+
+    def _exposed_method(self, node: cst.FunctionDef, owner: cst.ClassDef) -> RouteInfo | None:
+        """A Flask-AppBuilder view method: `@expose("/path", methods=[...])` registers it."""
+        for decorator in node.decorators:
+            call = decorator.decorator
+            if isinstance(call, cst.Call) and FAB_EXPOSE & qualified_names(self._get_metadata, call.func):
+                methods_arg = keyword_arg(call, "methods")
+                methods = _upper(literal_strings(methods_arg)) if methods_arg is not None else ("GET",)
+                return RouteInfo("flask-appbuilder", methods, literal_string(_first(call, "url")), "method", owner.name.value)
+        return None
 
     def _view_method(self, node: cst.FunctionDef, owner: cst.ClassDef) -> RouteInfo | None:
         family = self._view_family(owner, depth=0)
