@@ -255,7 +255,7 @@ SETTINGS_PACKAGE = {
     ],
 )
 def test_project_database(path: str, source: str, files: dict[str, str], expected: str | None) -> None:
-    assert project_database(path, source, reader_of(files)) == expected
+    assert project_database(path, reader_of(files), file_source=source) == expected
 
 
 # --- a Django field's history ------------------------------------------------------------------

@@ -47,8 +47,13 @@ _RELATIVE_STAR_IMPORT = re.compile(r"^from\s+\.(\w+)\s+import\s+\*", re.MULTILIN
 _MANIFESTS = ("requirements.txt", "pyproject.toml", "Pipfile", "setup.py")
 
 
-def project_database(path: str, source: str, read_repo_file: RepoFileReader) -> str | None:
-    found = _single_match(_SOURCE_HINTS, [source])
+def project_database(path: str, read_repo_file: RepoFileReader, *, file_source: str | None = None) -> str | None:
+    """The database the project uses, or None when unknown or ambiguous.
+
+    `file_source` adds the file's own hints (dialect imports, dialect-specific arguments) as the
+    first evidence; leave it out to hear only the project's configuration.
+    """
+    found = _single_match(_SOURCE_HINTS, [file_source]) if file_source is not None else None
     if found:
         return found
     folders = list(PurePosixPath(path).parents)

@@ -222,7 +222,7 @@ class MigrationRule(CstRule):
     @cached_property
     def database(self) -> str | None:
         """The database as `dialect.project_database` tells it from this file and the project."""
-        return project_database(self.context.path, self.context.source, self.context.read_repo_file)
+        return project_database(self.context.path, self.context.read_repo_file, file_source=self.context.source)
 
     @cached_property
     def configured_database(self) -> str | None:
@@ -233,7 +233,7 @@ class MigrationRule(CstRule):
         `sqlalchemy.dialects.mysql` for a MySQL-only branch. Enough to speak louder, not to
         go quiet.
         """
-        return project_database(self.context.path, "", self.context.read_repo_file)
+        return project_database(self.context.path, self.context.read_repo_file)
 
     def check_django(self, migration: DjangoMigration) -> None:
         """Report on a Django migration; rules override what applies to them."""
