@@ -263,7 +263,8 @@ _CAP_WORDS = re.compile(r"^_*[A-Z][a-z0-9]\w*$")
 # Text no module can send a recognised query without (related managers need a queryset too).
 _QUERY_MARKERS = re.compile(
     r"\.objects\b|_default_manager|_base_manager|\.(?:execute|executemany|executescript|fetch|fetchrow|fetchval"
-    r"|scalars?|exec|stream|exec_driver_sql|raw)\s*\(|\.query\b|read_sql|_or_404|sqlalchemy|sqlmodel|\bsession\b"
+    r"|scalars?|exec|stream|exec_driver_sql|raw)\s*\(|\.query\s*\(|\.query\.\w+\s*\(|read_sql|_or_404|sqlalchemy"
+    r"|sqlmodel|\bsession\.(?:get|query|execute|scalars?)\b"
 )
 _FUNCTION_NAMES = frozenset(
     name.rsplit(".", 1)[1]

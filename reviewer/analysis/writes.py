@@ -153,8 +153,12 @@ _WRITE_VERBS = ("insert", "update", "delete", "merge", "replace", "upsert")
 
 
 _DATABASE_HINT = re.compile(
-    r"sqlite3|psycopg|asyncpg|pymysql|MySQLdb|mysql|sqlalchemy|sqlmodel|django|rest_framework|models|"
-    r"objects|[Ss]ession|\.execute(?:many|script)?\s*\(|\.fetch(?:row|val)?\s*\("
+    # an import of a database library, an ORM, or an app's own models module ...
+    r"^\s*(?:from|import)\s+[\w.]*(?:sqlite3|psycopg|asyncpg|pymysql|MySQLdb|mysql|sqlalchemy|sqlmodel|django|"
+    r"rest_framework|models|aiosqlite|peewee)\b"
+    # ... or a call only database code makes
+    r"|\.objects\.|\.execute(?:many|script)?\s*\(|\.fetch(?:row|val)?\s*\(|\bsession\.(?:add|delete|merge|commit|flush)\b",
+    re.MULTILINE,
 )
 
 
