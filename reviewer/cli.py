@@ -194,6 +194,9 @@ def _review_and_report(args: argparse.Namespace, target: ReviewTarget, config: C
     color = args.color == "always" or (
         args.color == "auto" and args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     )
+    if args.verbose:
+        timings = ", ".join(f"{engine} {seconds:.1f}s" for engine, seconds in sorted(result.engine_seconds.items()))
+        print(f"review: {result.files_reviewed} files; {timings or 'no engine ran'}", file=sys.stderr)
     report = render(args.format, result, color=color)
     if args.output:
         _write_atomically(Path(args.output), report)

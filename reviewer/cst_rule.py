@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import libcst as cst
@@ -65,10 +64,6 @@ class RuleContext:
     source: str
     options: Mapping[str, Any]
     read_repo_file: Callable[[str], str | None] = lambda _path: None
-
-    @property
-    def posix_path(self) -> PurePosixPath:
-        return PurePosixPath(self.path)
 
 
 @dataclass(frozen=True)

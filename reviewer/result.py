@@ -52,12 +52,3 @@ class ReviewResult:
 
     def rule(self, code: str) -> RuleMeta | None:
         return self.catalog.get(code)
-
-    def rules_used(self) -> list[RuleMeta]:
-        """Catalog entries for the codes that appear in the findings, sorted by code."""
-        metas = []
-        for code in sorted({finding.code for finding in self.findings}):
-            meta = self.rule(code)
-            if meta is not None:
-                metas.append(meta)
-        return metas

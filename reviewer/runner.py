@@ -128,9 +128,13 @@ def _run_engines(
                 workers=engines["libcst"].workers,
             )
             python_sources = {path: sources[path] for path in python_files}
-            findings.extend(
-                run_cst_engine(job, python_sources, lambda done, total: progress.status(f"libcst {done}/{total} files"))
-            )
+
+            def file_done(done: int, total: int) -> None:
+                progress.status(f"libcst {done}/{total} files")
+                for tool in background:
+                    tool.poll()
+
+            findings.extend(run_cst_engine(job, python_sources, file_done))
             seconds["libcst"] = time.monotonic() - started
 
         for tool in background:

@@ -297,3 +297,10 @@ def test_engine_suppression_comments_nosec_and_nosemgrep(git_repo: GitRepo) -> N
     assert ("B605", 5) not in flagged
     assert ("SEC001", 8) not in flagged and ("B605", 8) in flagged  # nosemgrep silences semgrep only
     assert ("B605", 11) not in flagged and ("SEC001", 11) in flagged  # nosec silences bandit only
+
+
+def test_verbose_reports_engine_times_on_stderr_only(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    completed = review(repo, "diff", "main...feature", "--format", "json", "--verbose")
+    assert re.search(r"^review: 1 files; bandit \d+\.\ds, libcst \d+\.\ds$", completed.stderr, re.MULTILINE)
+    json.loads(completed.stdout)  # machine output stays clean

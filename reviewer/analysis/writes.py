@@ -64,11 +64,6 @@ class WriteFamily(enum.Enum):
     SQLALCHEMY_CONNECTION = "sqlalchemy-connection"  # 2.0 like a session; 1.x autocommits DML: not known here
     DBAPI = "dbapi"  # PEP 249 drivers: one implicit transaction until commit(), unless autocommit is on
 
-    @property
-    def autocommits(self) -> bool:
-        """Every write commits on its own unless the code opens a transaction."""
-        return self in (WriteFamily.DJANGO, WriteFamily.ASYNCPG, WriteFamily.SQLALCHEMY_ENGINE)
-
 
 @dataclass(frozen=True, eq=False)
 class Write:

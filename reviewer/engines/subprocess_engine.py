@@ -37,6 +37,7 @@ class BackgroundTool:
     _stdout: object = None
     _stderr: object = None
     _started: float = 0.0
+    _finished: float | None = None
 
     def start(self) -> EngineFailure | None:
         self._stdout = tempfile.TemporaryFile()
@@ -56,6 +57,11 @@ class BackgroundTool:
             return EngineFailure(self.engine, f"could not start {self.command[0]}: {error.strerror}")
         return None
 
+    def poll(self) -> None:
+        """Note the moment the tool exits (called while other work goes on), for `seconds()`."""
+        if self._finished is None and self._process is not None and self._process.poll() is not None:
+            self._finished = time.monotonic()
+
     def wait(self) -> tuple[int, bytes, bytes] | EngineFailure:
         """(exit code, stdout, stderr), or a failure when the tool ran past its timeout."""
         assert self._process is not None
@@ -67,6 +73,7 @@ class BackgroundTool:
             self._process.wait()
             self._close()
             return EngineFailure(self.engine, f"timed out after {self.timeout:g}s (engines.{self.engine}.timeout)")
+        self.poll()
         self._stdout.seek(0)
         self._stderr.seek(0)
         out, err = self._stdout.read(), self._stderr.read()
@@ -74,7 +81,8 @@ class BackgroundTool:
         return code, out, err
 
     def seconds(self) -> float:
-        return time.monotonic() - self._started
+        """Wall time from start to exit (to when it was collected, if nothing polled it sooner)."""
+        return (self._finished or time.monotonic()) - self._started
 
     def _close(self) -> None:
         for handle in (self._stdout, self._stderr):
