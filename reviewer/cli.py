@@ -21,6 +21,7 @@ from reviewer.github.command import add_github_parser
 from reviewer.patch_check import check_patch_matches
 from reviewer.progress import Progress
 from reviewer.report import FORMATS, render
+from reviewer.report.text import count_noun
 from reviewer.runner import ReviewTarget, review
 from reviewer.sources import CommitSource, WorktreeSource
 
@@ -196,7 +197,7 @@ def _review_and_report(args: argparse.Namespace, target: ReviewTarget, config: C
     )
     if args.verbose:
         timings = ", ".join(f"{engine} {seconds:.1f}s" for engine, seconds in sorted(result.engine_seconds.items()))
-        print(f"review: {result.files_reviewed} files; {timings or 'no engine ran'}", file=sys.stderr)
+        print(f"review: {count_noun(result.files_reviewed, 'file')}; {timings or 'no engine ran'}", file=sys.stderr)
     report = render(args.format, result, color=color)
     if args.output:
         _write_atomically(Path(args.output), report)

@@ -302,5 +302,5 @@ def test_engine_suppression_comments_nosec_and_nosemgrep(git_repo: GitRepo) -> N
 def test_verbose_reports_engine_times_on_stderr_only(git_repo: GitRepo) -> None:
     repo = feature_repo(git_repo)
     completed = review(repo, "diff", "main...feature", "--format", "json", "--verbose")
-    assert re.search(r"^review: 1 files; bandit \d+\.\ds, libcst \d+\.\ds$", completed.stderr, re.MULTILINE)
+    assert re.search(r"^review: 1 file; bandit \d+\.\ds, libcst \d+\.\ds$", completed.stderr, re.MULTILINE)
     json.loads(completed.stdout)  # machine output stays clean
