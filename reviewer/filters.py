@@ -103,17 +103,14 @@ def apply_filters(
 
 def _drop_bandit_duplicates(findings: list[Finding]) -> list[Finding]:
     """Where our rule reports the same lines for the same CWE, bandit's finding adds nothing."""
-    ours = [f for f in findings if f.engine != "bandit" and f.cwe]
+    covered: set[tuple[str, int, int]] = {
+        (f.path, line, cwe) for f in findings if f.engine != "bandit" for line in f.lines for cwe in f.cwe
+    }
 
-    def covered(bandit_finding: Finding) -> bool:
-        return any(
-            other.path == bandit_finding.path
-            and set(other.cwe) & set(bandit_finding.cwe)
-            and set(other.lines) & set(bandit_finding.lines)
-            for other in ours
-        )
+    def redundant(finding: Finding) -> bool:
+        return any((finding.path, line, cwe) in covered for line in finding.lines for cwe in finding.cwe)
 
-    return [f for f in findings if f.engine != "bandit" or not covered(f)]
+    return [f for f in findings if f.engine != "bandit" or not redundant(f)]
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -104,8 +104,10 @@ def _run_engines(
     seconds: dict[str, float] = {}
     background: list[BackgroundTool] = []
 
-    with tempfile.TemporaryDirectory(prefix="review-") as mirror_name:
-        mirror = Path(mirror_name)
+    with tempfile.TemporaryDirectory(prefix="review-") as workdir_name:
+        mirror, empty = Path(workdir_name, "tree"), Path(workdir_name, "cwd")
+        mirror.mkdir()
+        empty.mkdir()
         _write_mirror(mirror, [files[p] for p in sorted(set(python_files) | set(semgrep_files))])
         if semgrep_files and engines["semgrep"].enabled:
             selected = _only_rules(catalog, semgrep_rules)
@@ -114,7 +116,9 @@ def _run_engines(
             )
             _start(tool, background, failures)
         if python_files and engines["bandit"].enabled and _bandit_selected(config):
-            tool = bandit_engine.bandit_tool(mirror, python_files, engines["bandit"].timeout, engines["bandit"].skip)
+            tool = bandit_engine.bandit_tool(
+                mirror, empty, python_files, engines["bandit"].timeout, engines["bandit"].skip
+            )
             _start(tool, background, failures)
 
         cst_files = _selected_cst_rule_files(catalog, config)
@@ -147,7 +151,7 @@ def _run_engines(
             if tool.engine == "semgrep":
                 new, new_failures = semgrep_engine.parse_semgrep_output(*outcome, catalog, sources)
             else:
-                new, new_failures = bandit_engine.parse_bandit_output(*outcome, sources)
+                new, new_failures = bandit_engine.parse_bandit_output(*outcome, sources, mirror)
             findings.extend(new)
             failures.extend(new_failures)
     return findings, failures, seconds

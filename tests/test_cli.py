@@ -304,3 +304,16 @@ def test_verbose_reports_engine_times_on_stderr_only(git_repo: GitRepo) -> None:
     completed = review(repo, "diff", "main...feature", "--format", "json", "--verbose")
     assert re.search(r"^review: 1 file; bandit \d+\.\ds, libcst \d+\.\ds$", completed.stderr, re.MULTILINE)
     json.loads(completed.stdout)  # machine output stays clean
+
+
+def test_reviewed_code_is_never_run_by_an_engine(git_repo: GitRepo, tmp_path: Path) -> None:
+    sentinel = tmp_path / "ran"
+    planted = f"import os\nopen({str(sentinel)!r}, 'a').write(os.environ.get('GITHUB_TOKEN', 'no token') + '\\n')\n"
+    repo = feature_repo(git_repo, config=None)
+    for module in ("bandit.py", "json.py", "argparse.py", "semgrep.py", "sitecustomize.py"):
+        repo.write(module, planted)
+    repo.commit("plant modules an engine might import")
+    completed = review(repo, "diff", "main...feature", "--format", "json", env={"GITHUB_TOKEN": "ghs_secret"})
+    assert not sentinel.exists(), sentinel.read_text()
+    findings = {(f["path"], f["code"]) for f in json.loads(completed.stdout)["findings"]}
+    assert ("app/db.py", "B602") in findings and ("app/db.py", "SQL001") in findings  # bandit still ran

@@ -8,6 +8,7 @@ code points. A file bandit cannot parse (it uses the running Python's `ast`) is 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -22,12 +23,15 @@ from reviewer.textutil import source_lines
 ENGINE = "bandit"
 
 
-def bandit_tool(mirror: Path, paths: Sequence[str], timeout: float, skip: Sequence[str]) -> BackgroundTool:
+def bandit_tool(mirror: Path, workdir: Path, paths: Sequence[str], timeout: float, skip: Sequence[str]) -> BackgroundTool:
+    """bandit over the mirror's files, run from `workdir`, an empty folder: `python -m` puts the
+    working folder first on sys.path, and a reviewed change must not be able to plant a module
+    (a `bandit.py`, a `json.py`) that bandit would import and run."""
     command = [sys.executable, "-m", "bandit", "--format", "json", "--quiet"]
     if skip:
         command += ["--skip", ",".join(skip)]
-    command += ["--", *paths]
-    return BackgroundTool(ENGINE, command, mirror, timeout)
+    command += ["--", *(str(mirror / path) for path in paths)]
+    return BackgroundTool(ENGINE, command, workdir, timeout)
 
 
 def bandit_severity(severity: str, confidence: str) -> Severity:
@@ -39,7 +43,7 @@ def bandit_severity(severity: str, confidence: str) -> Severity:
 
 
 def parse_bandit_output(
-    exit_code: int, stdout: bytes, stderr: bytes, sources: dict[str, str]
+    exit_code: int, stdout: bytes, stderr: bytes, sources: dict[str, str], mirror: Path
 ) -> tuple[list[Finding], list[EngineFailure]]:
     try:
         report = json.loads(stdout)
@@ -47,9 +51,11 @@ def parse_bandit_output(
         if b"No module named bandit" in stderr:
             return [], [EngineFailure(ENGINE, "bandit is not installed (pip install backend-reviewer installs it)")]
         return [], [EngineFailure(ENGINE, f"exited with code {exit_code}: {last_line(stderr)}")]
-    findings = [_finding(result, sources) for result in report.get("results", [])]
+    prefix = f"{mirror}{os.sep}"
+    line_cache: dict[str, list[str]] = {}
+    findings = [_finding(result, sources, prefix, line_cache) for result in report.get("results", [])]
     for error in report.get("errors", []):
-        path = _relative(error.get("filename", ""))
+        path = _relative(error.get("filename", ""), prefix)
         reason = error.get("reason", "unknown error")
         if "syntax error" in reason:
             python = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -60,13 +66,15 @@ def parse_bandit_output(
     return findings, []
 
 
-def _relative(path: str) -> str:
-    return path[2:] if path.startswith("./") else path
+def _relative(path: str, prefix: str) -> str:
+    return path[len(prefix):] if path.startswith(prefix) else path
 
 
-def _finding(result: dict, sources: dict[str, str]) -> Finding:
-    path = _relative(result["filename"])
-    lines = source_lines(sources.get(path, ""))
+def _finding(result: dict, sources: dict[str, str], prefix: str, line_cache: dict[str, list[str]]) -> Finding:
+    path = _relative(result["filename"], prefix)
+    if path not in line_cache:
+        line_cache[path] = source_lines(sources.get(path, ""))
+    lines = line_cache[path]
     line_range = result.get("line_range") or [result["line_number"]]
     start_line, end_line = result["line_number"], max(line_range)
 

@@ -56,8 +56,9 @@ def parse_semgrep_output(
         return [], [EngineFailure(ENGINE, f"exited with code {exit_code}: {last_line(stderr)}")]
     findings: list[Finding] = []
     failures: list[EngineFailure] = []
+    line_cache: dict[str, list[str]] = {}
     for result in report.get("results", []):
-        finding = _finding(result, catalog, sources)
+        finding = _finding(result, catalog, sources, line_cache)
         if finding is not None:
             findings.append(finding)
     for error in report.get("errors", []):
@@ -71,13 +72,15 @@ def parse_semgrep_output(
     return findings, failures
 
 
-def _finding(result: dict, catalog: Catalog, sources: dict[str, str]) -> Finding | None:
+def _finding(result: dict, catalog: Catalog, sources: dict[str, str], line_cache: dict[str, list[str]]) -> Finding | None:
     code = catalog.semgrep_code(result["check_id"])
     meta = catalog.get(code) if code else None
     if meta is None:
         return None
     path = result["path"]
-    lines = source_lines(sources.get(path, ""))
+    if path not in line_cache:
+        line_cache[path] = source_lines(sources.get(path, ""))
+    lines = line_cache[path]
     start = _position(lines, result["start"])
     end = _position(lines, result["end"])
     extra = result.get("extra", {})

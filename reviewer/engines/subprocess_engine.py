@@ -26,6 +26,24 @@ def find_executable(name: str) -> str | None:
     return shutil.which(name)
 
 
+# What an engine process may see of our environment: enough to run, never a token or secret.
+_PASSED_VARIABLES = (
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT",
+    "VIRTUAL_ENV", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "SSL_CERT_FILE", "SSL_CERT_DIR",
+)
+
+
+def engine_environment(extra: dict[str, str]) -> dict[str, str]:
+    """A minimal environment for an engine: the review may hold a GitHub token, the engine needs
+    none. Relative PYTHONPATH entries are dropped, since they would resolve inside a folder of
+    reviewed code."""
+    environment = {name: value for name, value in os.environ.items() if name in _PASSED_VARIABLES or name.startswith("LC_")}
+    python_path = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(entry)]
+    if python_path:
+        environment["PYTHONPATH"] = os.pathsep.join(python_path)
+    return {**environment, **extra}
+
+
 @dataclass
 class BackgroundTool:
     engine: str
@@ -50,7 +68,7 @@ class BackgroundTool:
                 stdin=subprocess.DEVNULL,
                 stdout=self._stdout,
                 stderr=self._stderr,
-                env={**os.environ, **self.env},
+                env=engine_environment(self.env),
             )
         except OSError as error:
             self._close()
