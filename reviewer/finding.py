@@ -100,6 +100,7 @@ def with_fingerprints(findings: Iterable[Finding], sources: dict[str, str]) -> l
         key = (finding.code, finding.path, _normalized(flagged))
         index = seen[key]
         seen[key] += 1
-        digest = hashlib.sha256("\0".join((*key, str(index))).encode("utf-8")).hexdigest()
+        # surrogateescape: a file name that is not UTF-8 keeps its bytes (git's paths are bytes).
+        digest = hashlib.sha256("\0".join((*key, str(index))).encode("utf-8", "surrogateescape")).hexdigest()
         result.append(replace(finding, fingerprint=digest[:32]))
     return result

@@ -317,3 +317,19 @@ def test_reviewed_code_is_never_run_by_an_engine(git_repo: GitRepo, tmp_path: Pa
     assert not sentinel.exists(), sentinel.read_text()
     findings = {(f["path"], f["code"]) for f in json.loads(completed.stdout)["findings"]}
     assert ("app/db.py", "B602") in findings and ("app/db.py", "SQL001") in findings  # bandit still ran
+
+
+def test_file_name_that_is_not_utf8_is_reviewed_and_reported(git_repo: GitRepo) -> None:
+    git_repo.write("README", "x\n")
+    git_repo.commit("base")
+    git_repo.git("checkout", "-q", "-b", "feature")
+    (git_repo.path / os.fsdecode(b"caf\xe9.py")).write_text(INJECTION)
+    git_repo.commit("feature")
+    text = review(git_repo, "diff", "main...feature", "--select", "SQL001")
+    assert text.returncode == 1
+    assert f"caf\\udce9.py:{INJECTION_LINE}:" in text.stdout
+    findings = json.loads(review(git_repo, "diff", "main...feature", "--format", "json").stdout)["findings"]
+    assert ("caf\udce9.py", "SQL001") in {(f["path"], f["code"]) for f in findings}
+    sarif = json.loads(review(git_repo, "diff", "main...feature", "--format", "sarif").stdout)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    assert uris == {"caf%E9.py"}

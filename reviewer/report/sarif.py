@@ -63,8 +63,9 @@ def sarif_log(result: ReviewResult, *, category: str = DEFAULT_CATEGORY) -> dict
 
 
 def artifact_uri(path: str) -> str:
-    """A repository-relative posix path as a relative URI reference (spaces, non-ASCII encoded)."""
-    return quote(path, safe="/")
+    """A repository-relative posix path as a relative URI reference (spaces, non-ASCII encoded;
+    a file name that is not UTF-8 keeps its original bytes, percent-encoded)."""
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
 
 
 def _automation_id(category: str) -> str:
