@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
@@ -20,10 +20,11 @@ from reviewer.engines import bandit_engine, semgrep_engine
 from reviewer.engines.cst_engine import CstJob, run_cst_engine
 from reviewer.engines.subprocess_engine import BackgroundTool
 from reviewer.filters import apply_filters, code_selected, path_matches
-from reviewer.finding import Finding, Severity, with_fingerprints
+from reviewer.finding import Finding, Position, Severity, with_fingerprints
 from reviewer.progress import Progress
 from reviewer.result import EngineFailure, ReviewResult
 from reviewer.sources import CommitSource, SourceFile, WorktreeSource
+from reviewer.textutil import has_lone_carriage_return, universal_to_git_lines
 
 LANGUAGE_EXTENSIONS = {
     "python": (".py",),
@@ -65,7 +66,7 @@ def review(
     findings, failures, seconds = _run_engines(target, files, config, catalog, semgrep_rules, semgrep_suffixes, progress)
     progress.clear()
     sources = {path: source.text for path, source in files.items()}
-    findings = with_fingerprints([*findings, *outcome.skipped], sources)
+    findings = with_fingerprints([*_on_git_lines(findings, sources), *outcome.skipped], sources)
     mode = filter_mode or config.filter_mode
     kept = apply_filters(findings, config, target.changeset, sources, mode)
     kept.sort(key=Finding.sort_key)
@@ -80,6 +81,29 @@ def review(
         fail_on=config.fail_on_severity if fail_on == "config" else fail_on,
         engine_seconds=seconds,
     )
+
+
+def _on_git_lines(findings: list[Finding], sources: dict[str, str]) -> list[Finding]:
+    """libcst and bandit break lines at a lone CR too; put their findings on git's lines."""
+    converters = {path: universal_to_git_lines(text) for path, text in sources.items() if has_lone_carriage_return(text)}
+    if not converters:
+        return findings
+    return [
+        _moved(finding, converters[finding.path])
+        if finding.path in converters and finding.engine in ("libcst", "bandit")
+        else finding
+        for finding in findings
+    ]
+
+
+def _moved(finding: Finding, convert) -> Finding:
+    def position(point: Position) -> Position:
+        return Position(*convert(point.line, point.column))
+
+    fix = finding.fix
+    if fix is not None:
+        fix = replace(fix, edits=tuple(replace(e, start=position(e.start), end=position(e.end)) for e in fix.edits))
+    return replace(finding, start=position(finding.start), end=position(finding.end), fix=fix)
 
 
 def _suffixes(languages: set[str]) -> tuple[str, ...]:

@@ -333,3 +333,11 @@ def test_file_name_that_is_not_utf8_is_reviewed_and_reported(git_repo: GitRepo) 
     sarif = json.loads(review(git_repo, "diff", "main...feature", "--format", "sarif").stdout)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
     assert uris == {"caf%E9.py"}
+
+
+def test_a_lone_carriage_return_does_not_shift_findings_off_the_diff(git_repo: GitRepo) -> None:
+    git_repo.write("app/db.py", "import sqlite3  # note\rx = 1\n")
+    git_repo.commit("base")
+    git_repo.write("app/db.py", "import sqlite3  # note\rx = 1\ndef f(c, n):\n    c.execute(f'SELECT a FROM t WHERE n = {n}')\n")
+    completed = review(git_repo, "diff", "HEAD", "--format", "json", "--select", "SQL001")
+    assert [(f["code"], f["start"]["line"]) for f in json.loads(completed.stdout)["findings"]] == [("SQL001", 3)]
