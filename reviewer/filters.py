@@ -6,7 +6,6 @@ cross-engine dedupe (our rule beats bandit on the same lines and CWE) → exact 
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Iterable
 
@@ -16,10 +15,9 @@ from reviewer.changeset import ChangeSet
 from reviewer.config import Config
 from reviewer.diagnostics import PARSE_ERROR
 from reviewer.finding import Finding
-from reviewer.textutil import source_lines
+from reviewer.suppressions import Suppressions
 
 GLOB_FLAGS = wcglob.GLOBSTAR | wcglob.DOTGLOB
-SUPPRESSION = re.compile(r"(?:#|//|/\*)\s*review:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
 
 
 def path_matches(path: str, patterns: Iterable[str]) -> bool:
@@ -55,18 +53,6 @@ def keep_for_diff(finding: Finding, changeset: ChangeSet | None, mode: str) -> b
     return any(line in wanted for line in finding.lines)
 
 
-def suppressed_codes(lines: list[str], finding: Finding) -> set[str]:
-    """Codes named by `review: ignore[...]` on the finding's lines or the line just above."""
-    codes: set[str] = set()
-    first = max(finding.start.line - 1, 1)
-    for number in range(first, finding.lines.stop):
-        if number > len(lines):
-            break
-        for match in SUPPRESSION.finditer(lines[number - 1]):
-            codes.update(part.strip().upper() for part in match.group(1).split(",") if part.strip())
-    return codes
-
-
 def apply_filters(
     findings: Iterable[Finding],
     config: Config,
@@ -74,12 +60,12 @@ def apply_filters(
     sources: dict[str, str],
     filter_mode: str,
 ) -> list[Finding]:
-    line_cache: dict[str, list[str]] = {}
+    suppressions: dict[str, Suppressions] = {}
 
-    def lines_of(path: str) -> list[str]:
-        if path not in line_cache:
-            line_cache[path] = source_lines(sources.get(path, ""))
-        return line_cache[path]
+    def suppressions_of(path: str) -> Suppressions:
+        if path not in suppressions:
+            suppressions[path] = Suppressions(path, sources.get(path, ""))
+        return suppressions[path]
 
     kept = []
     for finding in findings:
@@ -92,7 +78,7 @@ def apply_filters(
             continue
         if not keep_for_diff(finding, changeset, filter_mode):
             continue
-        if finding.code in suppressed_codes(lines_of(finding.path), finding):
+        if finding.code in suppressions_of(finding.path).codes_for(finding):
             continue
         override = config.severity.get(finding.code)
         if override is not None and override is not finding.severity:
