@@ -168,7 +168,7 @@ def _run_diff(args: argparse.Namespace) -> int:
         source: WorktreeSource | CommitSource = CommitSource(root, changeset.head, config.max_file_bytes)
     else:
         source = WorktreeSource(root, config.max_file_bytes)
-    if args.patch is not None:
+    if args.patch is not None:  # a patch has no head commit: its files are the working tree's
         check_patch_matches(changeset, source)
     target = ReviewTarget(root=root, paths=paths, source=source, changeset=changeset)
     return _review_and_report(args, target, config, catalog)

@@ -341,3 +341,18 @@ def test_a_lone_carriage_return_does_not_shift_findings_off_the_diff(git_repo: G
     git_repo.write("app/db.py", "import sqlite3  # note\rx = 1\ndef f(c, n):\n    c.execute(f'SELECT a FROM t WHERE n = {n}')\n")
     completed = review(git_repo, "diff", "HEAD", "--format", "json", "--select", "SQL001")
     assert [(f["code"], f["start"]["line"]) for f in json.loads(completed.stdout)["findings"]] == [("SQL001", 3)]
+
+
+def test_patch_adding_a_file_the_working_tree_lacks_is_refused(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    repo.write("app/new.py", INJECTION)
+    repo.git("add", "app/new.py")
+    patch = repo.git("diff", "--cached")
+    repo.git("rm", "-q", "--cached", "app/new.py")
+    (repo.path / "app" / "new.py").unlink()
+    completed = review(repo, "diff", "--patch", "-", stdin=patch)
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == (
+        "review: error: the patch does not match the working tree: app/new.py is not in the working tree; "
+        "apply it first, or review a git range instead"
+    )
