@@ -46,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("review: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `review rules | head`: the reader has what it wanted
+        _silence_stdout()
         return EXIT_OK
     except Exception as error:  # a bug of ours: one line, the traceback only on request
         _error(f"internal error: {type(error).__name__}: {error} (run with --verbose for details)", args)
@@ -205,10 +206,18 @@ def _review_and_report(args: argparse.Namespace, target: ReviewTarget, config: C
     if args.output:
         _write_atomically(Path(args.output), report)
     else:
-        sys.stdout.write(report)
-        if report and not report.endswith("\n"):
-            sys.stdout.write("\n")
+        try:
+            sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left early; the exit code still tells the result
+            _silence_stdout()
     return result.exit_code()
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, send what is still buffered to /dev/null so exiting does not fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -133,51 +133,55 @@ def _run_engines(
         mirror.mkdir()
         empty.mkdir()
         _write_mirror(mirror, [files[p] for p in sorted(set(python_files) | set(semgrep_files))])
-        if semgrep_files and engines["semgrep"].enabled:
-            selected = _only_rules(catalog, semgrep_rules)
-            tool = semgrep_engine.semgrep_tool(
-                selected, mirror, semgrep_files, engines["semgrep"].timeout, engines["semgrep"].timeout_per_file
-            )
-            _start(tool, background, failures)
-        if python_files and engines["bandit"].enabled and _bandit_selected(config):
-            tool = bandit_engine.bandit_tool(
-                mirror, empty, python_files, engines["bandit"].timeout, engines["bandit"].skip
-            )
-            _start(tool, background, failures)
+        try:
+            if semgrep_files and engines["semgrep"].enabled:
+                selected = _only_rules(catalog, semgrep_rules)
+                tool = semgrep_engine.semgrep_tool(
+                    selected, mirror, semgrep_files, engines["semgrep"].timeout, engines["semgrep"].timeout_per_file
+                )
+                _start(tool, background, failures)
+            if python_files and engines["bandit"].enabled and _bandit_selected(config):
+                tool = bandit_engine.bandit_tool(
+                    mirror, empty, python_files, engines["bandit"].timeout, engines["bandit"].skip
+                )
+                _start(tool, background, failures)
 
-        cst_files = _selected_cst_rule_files(catalog, config)
-        if python_files and cst_files and engines["libcst"].enabled:
-            started = time.monotonic()
-            job = CstJob(
-                rule_files=cst_files,
-                options=config.rule_options,
-                read_repo_file=target.source.read_text,
-                timeout_per_file=engines["libcst"].timeout_per_file,
-                workers=engines["libcst"].workers,
-            )
-            python_sources = {path: sources[path] for path in python_files}
+            cst_files = _selected_cst_rule_files(catalog, config)
+            if python_files and cst_files and engines["libcst"].enabled:
+                started = time.monotonic()
+                job = CstJob(
+                    rule_files=cst_files,
+                    options=config.rule_options,
+                    read_repo_file=target.source.read_text,
+                    timeout_per_file=engines["libcst"].timeout_per_file,
+                    workers=engines["libcst"].workers,
+                )
+                python_sources = {path: sources[path] for path in python_files}
 
-            def file_done(done: int, total: int) -> None:
-                progress.status(f"libcst {done}/{total} files")
-                for tool in background:
-                    tool.poll()
+                def file_done(done: int, total: int) -> None:
+                    progress.status(f"libcst {done}/{total} files")
+                    for tool in background:
+                        tool.poll()
 
-            findings.extend(run_cst_engine(job, python_sources, file_done))
-            seconds["libcst"] = time.monotonic() - started
+                findings.extend(run_cst_engine(job, python_sources, file_done))
+                seconds["libcst"] = time.monotonic() - started
 
-        for tool in background:
-            progress.status(f"waiting for {tool.engine}")
-            outcome = tool.wait()
-            seconds[tool.engine] = tool.seconds()
-            if isinstance(outcome, EngineFailure):
-                failures.append(outcome)
-                continue
-            if tool.engine == "semgrep":
-                new, new_failures = semgrep_engine.parse_semgrep_output(*outcome, catalog, sources)
-            else:
-                new, new_failures = bandit_engine.parse_bandit_output(*outcome, sources, mirror)
-            findings.extend(new)
-            failures.extend(new_failures)
+            for tool in background:
+                progress.status(f"waiting for {tool.engine}")
+                outcome = tool.wait()
+                seconds[tool.engine] = tool.seconds()
+                if isinstance(outcome, EngineFailure):
+                    failures.append(outcome)
+                    continue
+                if tool.engine == "semgrep":
+                    new, new_failures = semgrep_engine.parse_semgrep_output(*outcome, catalog, sources)
+                else:
+                    new, new_failures = bandit_engine.parse_bandit_output(*outcome, sources, mirror)
+                findings.extend(new)
+                failures.extend(new_failures)
+        finally:  # an exception must not leave an engine running
+            for tool in background:
+                tool.stop()
     return findings, failures, seconds
 
 

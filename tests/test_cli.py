@@ -356,3 +356,18 @@ def test_patch_adding_a_file_the_working_tree_lacks_is_refused(git_repo: GitRepo
         "review: error: the patch does not match the working tree: app/new.py is not in the working tree; "
         "apply it first, or review a git range instead"
     )
+
+
+def test_reader_leaving_early_does_not_change_the_exit_code(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reviewer", "diff", "main...feature"],
+        cwd=repo.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    process.stdout.close()  # like `review diff | head -0`
+    _, stderr = process.communicate(timeout=240)
+    assert process.returncode == 1
+    assert b"Traceback" not in stderr

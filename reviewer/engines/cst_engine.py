@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 import traceback
@@ -108,10 +109,19 @@ def run_cst_engine(job: CstJob, sources: Mapping[str, str], progress: Callable[[
     done = 0
     try:
         while pending or any(worker.task for worker in pool):
-            for worker in pool:
+            for index, worker in enumerate(pool):
                 if worker.task is None and pending:
-                    worker.send(pending.popleft(), job.timeout_per_file)
+                    path, source = pending.popleft()
+                    try:
+                        worker.send((path, source), job.timeout_per_file)
+                    except OSError:  # the worker died while idle
+                        code = worker.stop()
+                        findings.append(_worker_lost(path, f"the libcst worker died before taking this file (exit code {code})"))
+                        pool[index] = _Worker(context, job)
+                        done += 1
             busy = [worker for worker in pool if worker.task]
+            if not busy:
+                continue
             next_deadline = min(worker.deadline for worker in busy)
             ready = wait([worker.connection for worker in busy], timeout=max(0.0, next_deadline - time.monotonic()))
             for index, worker in enumerate(pool):
@@ -186,6 +196,7 @@ class _Worker:
 
 
 def _worker_main(connection: Connection, job: CstJob) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
     rules = [rule for path in job.rule_files for rule in load_cst_rule_classes(path)]
     while True:
         try:

@@ -98,6 +98,13 @@ class BackgroundTool:
         self._close()
         return code, out, err
 
+    def stop(self) -> None:
+        """Kill the tool if it still runs (the review ended early) and release its files."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._close()
+
     def seconds(self) -> float:
         """Wall time from start to exit (to when it was collected, if nothing polled it sooner)."""
         return (self._finished or time.monotonic()) - self._started
