@@ -24,6 +24,7 @@ from reviewer.diagnostics import DIAGNOSTIC_RULES
 from reviewer.engines.bandit_rules import bandit_rules
 from reviewer.errors import ConfigError
 from reviewer.finding import Severity
+from reviewer.languages import LANGUAGE_EXTENSIONS, canonical_language
 from reviewer.rulemeta import CONFIDENCES, RuleMeta, validate_identity
 
 SEMGREP_SEVERITY = {"ERROR": Severity.ERROR, "WARNING": Severity.WARNING, "INFO": Severity.NOTE}
@@ -196,6 +197,12 @@ def load_semgrep_rule(path: Path, pack_files: list[Path]) -> tuple[SemgrepRuleFi
     confidence = str(metadata.get("confidence", "high")).lower()
     if confidence not in CONFIDENCES:
         problems.append(f"{path}: metadata.confidence must be one of {', '.join(CONFIDENCES)}")
+    languages = [str(name) for name in rule.get("languages") or []]
+    unknown = [name for name in languages if canonical_language(name) is None]
+    if not languages or unknown:
+        problems.append(
+            f"{path}: languages {unknown or languages} are not reviewed (use {', '.join(LANGUAGE_EXTENSIONS)})"
+        )
     cwe = metadata.get("cwe", [])
     if not isinstance(cwe, list) or not all(isinstance(n, int) for n in cwe):
         problems.append(f"{path}: metadata.cwe must be a list of CWE numbers")
@@ -219,7 +226,7 @@ def load_semgrep_rule(path: Path, pack_files: list[Path]) -> tuple[SemgrepRuleFi
         cwe=tuple(cwe),
         tags=tuple(metadata.get("tags", ())),
         confidence=confidence,
-        languages=tuple(rule.get("languages", ())),
+        languages=tuple(dict.fromkeys(canonical_language(name) for name in languages)),
         fixable="fix" in rule,
         source=str(path),
     )

@@ -21,16 +21,11 @@ from reviewer.engines.cst_engine import CstJob, run_cst_engine
 from reviewer.engines.subprocess_engine import BackgroundTool
 from reviewer.filters import apply_filters, code_selected, path_matches
 from reviewer.finding import Finding, Position, Severity, with_fingerprints
+from reviewer.languages import suffixes_for
 from reviewer.progress import Progress
 from reviewer.result import EngineFailure, ReviewResult
 from reviewer.sources import CommitSource, SourceFile, WorktreeSource
 from reviewer.textutil import has_lone_carriage_return, universal_to_git_lines
-
-LANGUAGE_EXTENSIONS = {
-    "python": (".py",),
-    "javascript": (".js", ".jsx", ".mjs", ".cjs"),
-    "typescript": (".ts", ".tsx", ".mts", ".cts"),
-}
 
 
 @dataclass
@@ -54,7 +49,7 @@ def review(
 ) -> ReviewResult:
     progress = progress or Progress(enabled=False)
     semgrep_rules = [r for r in catalog.semgrep_rules if code_selected(r.code, config.select, config.ignore)]
-    semgrep_suffixes = _suffixes({lang for r in semgrep_rules for lang in catalog.rules[r.code].languages})
+    semgrep_suffixes = suffixes_for({lang for r in semgrep_rules for lang in catalog.rules[r.code].languages})
     wanted = [
         path
         for path in target.paths
@@ -104,10 +99,6 @@ def _moved(finding: Finding, convert) -> Finding:
     if fix is not None:
         fix = replace(fix, edits=tuple(replace(e, start=position(e.start), end=position(e.end)) for e in fix.edits))
     return replace(finding, start=position(finding.start), end=position(finding.end), fix=fix)
-
-
-def _suffixes(languages: set[str]) -> tuple[str, ...]:
-    return tuple(suffix for language in sorted(languages) for suffix in LANGUAGE_EXTENSIONS.get(language, ()))
 
 
 def _run_engines(
