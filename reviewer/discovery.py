@@ -25,7 +25,10 @@ def files_under(root: Path, paths: list[Path]) -> list[str]:
             raise UsageError(f"{path} is outside the repository {root}")
         relative.append(absolute.relative_to(root).as_posix() or ".")
     if (root / ".git").exists():
-        output = git.run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *relative)
+        # Literal pathspecs: `a[1].py` names that file, not a glob that also matches `a1.py`.
+        output = git.run_git(
+            root, "--literal-pathspecs", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *relative
+        )
         names = {name for name in output.decode("utf-8", "surrogateescape").split("\0") if name}
         return sorted(name for name in names if (root / name).is_file() and not (root / name).is_symlink())
     return sorted(_walk(root, relative))

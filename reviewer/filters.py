@@ -21,12 +21,15 @@ GLOB_FLAGS = wcglob.GLOBSTAR | wcglob.DOTGLOB
 
 
 def path_matches(path: str, patterns: Iterable[str]) -> bool:
-    """Repo-relative glob match; `**` spans folders, and a pattern without `/` matches any folder."""
-    patterns = list(patterns)
-    if not patterns:
-        return False
-    expanded = [p if "/" in p else f"**/{p}" for p in patterns]
-    return wcglob.globmatch(path, expanded, flags=GLOB_FLAGS)
+    """Repo-relative glob match. `**` spans folders; a pattern without `/` matches in any folder;
+    a pattern that names a folder (`vendor`, `vendor/`, `./vendor`) matches everything under it."""
+    expanded = []
+    for pattern in patterns:
+        pattern = pattern.removeprefix("./").rstrip("/")
+        if "/" not in pattern:
+            pattern = f"**/{pattern}"
+        expanded += [pattern, f"{pattern}/**"]
+    return bool(expanded) and wcglob.globmatch(path, expanded, flags=GLOB_FLAGS)
 
 
 def code_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:

@@ -371,3 +371,11 @@ def test_reader_leaving_early_does_not_change_the_exit_code(git_repo: GitRepo) -
     _, stderr = process.communicate(timeout=240)
     assert process.returncode == 1
     assert b"Traceback" not in stderr
+
+
+def test_check_takes_paths_literally(git_repo: GitRepo) -> None:
+    for name in ("a[1].py", "a1.py"):
+        git_repo.write(name, "import os\nos.system('ls ' + input())\n")
+    git_repo.commit("two files")
+    completed = review(git_repo, "check", "a[1].py", "--format", "json")
+    assert {f["path"] for f in json.loads(completed.stdout)["findings"]} == {"a[1].py"}

@@ -122,6 +122,11 @@ def test_one_parse_error_per_file_is_kept() -> None:
         ("tests/unit/test_a.py", ["tests/**"], True),
         ("src/tests.py", ["tests/**"], False),
         ("vendor/.hidden/x.js", ["vendor/**"], True),
+        ("vendor/lib/x.py", ["vendor"], True),
+        ("vendor/lib/x.py", ["vendor/"], True),
+        ("vendor/lib/x.py", ["./vendor/**"], True),
+        ("app/vendor/x.py", ["vendor"], True),
+        ("app/vendored.py", ["vendor"], False),
     ],
 )
 def test_path_globs(path: str, patterns: list[str], expected: bool) -> None:
