@@ -103,7 +103,7 @@ def _drop_bandit_duplicates(findings: list[Finding]) -> list[Finding]:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """Drop exact repeats, and keep one "does not parse" per file (the first engine's)."""
+    """Drop exact repeats, and keep one "does not parse" per file (the first one in sort order)."""
     seen = set()
     unique = []
     for finding in findings:
