@@ -140,40 +140,56 @@ def _run_engines(
             cst_files = _selected_cst_rule_files(catalog, config)
             if python_files and cst_files and engines["libcst"].enabled:
                 started = time.monotonic()
-                job = CstJob(
-                    rule_files=cst_files,
-                    options=config.rule_options,
-                    read_repo_file=target.source.read_text,
-                    timeout_per_file=engines["libcst"].timeout_per_file,
-                    workers=engines["libcst"].workers,
-                )
                 python_sources = {path: sources[path] for path in python_files}
-
-                def file_done(done: int, total: int) -> None:
-                    progress.status(f"libcst {done}/{total} files")
-                    for tool in background:
-                        tool.poll()
-
-                findings.extend(run_cst_engine(job, python_sources, file_done))
+                findings.extend(_run_libcst(target, config, cst_files, python_sources, background, progress))
                 seconds["libcst"] = time.monotonic() - started
 
             for tool in background:
                 progress.status(f"waiting for {tool.engine}")
-                outcome = tool.wait()
+                new, new_failures = _collect(tool, catalog, sources, mirror)
                 seconds[tool.engine] = tool.seconds()
-                if isinstance(outcome, EngineFailure):
-                    failures.append(outcome)
-                    continue
-                if tool.engine == "semgrep":
-                    new, new_failures = semgrep_engine.parse_semgrep_output(*outcome, catalog, sources)
-                else:
-                    new, new_failures = bandit_engine.parse_bandit_output(*outcome, sources, mirror)
                 findings.extend(new)
                 failures.extend(new_failures)
         finally:  # an exception must not leave an engine running
             for tool in background:
                 tool.stop()
     return findings, failures, seconds
+
+
+def _run_libcst(
+    target: ReviewTarget,
+    config: Config,
+    rule_files: list[Path],
+    python_sources: dict[str, str],
+    background: list[BackgroundTool],
+    progress: Progress,
+) -> list[Finding]:
+    settings = config.engines["libcst"]
+    job = CstJob(
+        rule_files=rule_files,
+        options=config.rule_options,
+        read_repo_file=target.source.read_text,
+        timeout_per_file=settings.timeout_per_file,
+        workers=settings.workers,
+    )
+
+    def file_done(done: int, total: int) -> None:
+        progress.status(f"libcst {done}/{total} files")
+        for tool in background:  # notes when they finish, for their timings
+            tool.poll()
+
+    return run_cst_engine(job, python_sources, file_done)
+
+
+def _collect(
+    tool: BackgroundTool, catalog: Catalog, sources: dict[str, str], mirror: Path
+) -> tuple[list[Finding], list[EngineFailure]]:
+    outcome = tool.wait()
+    if isinstance(outcome, EngineFailure):
+        return [], [outcome]
+    if tool.engine == "semgrep":
+        return semgrep_engine.parse_semgrep_output(*outcome, catalog, sources)
+    return bandit_engine.parse_bandit_output(*outcome, sources, mirror)
 
 
 def _start(tool: BackgroundTool | EngineFailure, background: list[BackgroundTool], failures: list[EngineFailure]) -> None:
