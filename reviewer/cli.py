@@ -185,8 +185,25 @@ def _read_patch(name: str) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def _check_root(paths: list[Path]) -> Path:
+    """The repository holding the first path named, so `review check ../other-repo` reviews that repository.
+
+    Outside git: the current directory when it holds that path, else the path's own folder.
+    """
+    anchor = (Path.cwd() / paths[0]).resolve()
+    if not anchor.exists():
+        raise UsageError(f"no such file or folder: {paths[0]}")
+    try:
+        return git.repo_root(anchor)
+    except UsageError:
+        cwd = Path.cwd().resolve()
+        if anchor.is_relative_to(cwd):
+            return cwd
+        return anchor if anchor.is_dir() else anchor.parent
+
+
 def _run_check(args: argparse.Namespace) -> int:
-    root = _repo_root_or_cwd()
+    root = _check_root([Path(p) for p in args.paths])
     config, catalog = _settings(args, root)
     paths = files_under(root, [Path(p) for p in args.paths])
     target = ReviewTarget(root=root, paths=paths, source=WorktreeSource(root, config.max_file_bytes))

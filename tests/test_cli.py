@@ -141,6 +141,14 @@ def test_check_reviews_whole_files(git_repo: GitRepo) -> None:
     assert completed.returncode == 1
 
 
+def test_check_reviews_the_repository_of_the_path_named(git_repo: GitRepo) -> None:
+    repo = feature_repo(git_repo, config="engines: {semgrep: {enabled: false}}\nignore: [B]\n")
+    completed = review(repo.path.parent, "check", f"{repo.path.name}/app", "--format", "json")
+    report = json.loads(completed.stdout)
+    # Paths relative to that repository, and its own .reviewer.yml applied (bandit's B602 ignored).
+    assert {(f["path"], f["code"]) for f in report["findings"]} == {("app/db.py", "SQL001"), ("app/db.py", "SQL005")}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -148,7 +156,7 @@ def test_check_reviews_whole_files(git_repo: GitRepo) -> None:
         (["diff", "--fail-on", "sometimes"], "invalid choice: 'sometimes'"),
         (["diff", "--select", "ZZZ"], "unknown rule code 'ZZZ'"),
         (["explain", "ZZZ999"], "unknown rule code 'ZZZ999'"),
-        (["check", "../outside"], "is outside the repository"),
+        (["check", "app", "../outside"], "is outside the repository"),
         (["check", "missing_dir"], "no such file or folder: missing_dir"),
         (["diff", "--config", "missing.yml"], "config file not found: missing.yml"),
     ],
