@@ -582,3 +582,40 @@ def test_sql002_memoized_probing_and_bookkeeping_lookups_need_their_exact_shape(
         (12, "`Prediction.objects.filter().count()`"),
         (15, "`Prediction.objects.filter().first()`"),
     ]
+
+
+def test_sql002_per_item_writes_point_at_the_batch_call_of_their_driver() -> None:
+    findings = _sql002(
+        """
+        import psycopg2
+        from psycopg2.extras import execute_values
+
+        def archive(conn, orders, unrelated_cursor):
+            with conn.cursor() as cur:
+                for order in orders:
+                    cur.execute("INSERT INTO archive (order_id) VALUES (%s)", (order.id,))
+                    cur.execute("DELETE FROM orders WHERE id = %s", (order.id,))
+                for order in orders:
+                    cur.execute("UPDATE orders SET seen = true WHERE id = %s", (order.id,))
+                    unrelated_cursor.execute("SELECT 1")
+                    if cur.rowcount != 1:
+                        raise LookupError(order.id)
+        """
+    )
+    # One finding per loop, on its first write; the second loop reads the cursor per item.
+    assert [f.start.line for f in findings] == [8]
+    assert "an INSERT for every item of `orders`" in findings[0].message
+    assert "execute_values()" in findings[0].message
+
+    findings = _sql002(
+        """
+        import sqlite3
+
+        def mark(conn: sqlite3.Connection, rows):
+            for row in rows:
+                conn.execute("DELETE FROM seen WHERE id = ?", (row.id,))
+        """
+    )
+    assert [f.start.line for f in findings] == [6]
+    assert "a DELETE for every item" in findings[0].message
+    assert "`conn.executemany(sql, [params, ...])`" in findings[0].message

@@ -1,4 +1,4 @@
-"""SQL002 query-in-loop: a read query per item of a collection (the N+1 query pattern).
+"""SQL002 query-in-loop: a query per item of a collection (the N+1 query pattern).
 
 How it decides (what a query is lives in reviewer.analysis.queries):
 - A query is sent inside the body of a `for` loop or a comprehension — `cur.execute()`,
@@ -7,8 +7,13 @@ How it decides (what a query is lives in reviewer.analysis.queries):
   lazy queryset iterated by an inner loop — and what it sends depends on the loop's item:
   the loop variable, or a local assigned from it inside the loop, appears in its SQL text,
   parameters, filter arguments or where clause.
-- Only reads: writes in a loop (`INSERT`, `.save()`, `.create()`) are another concern, and a
-  statement of unknown text is not judged.
+- Reads, and one kind of write: a fixed INSERT/UPDATE/DELETE text sent through a driver
+  (DB-API, asyncpg, SQLAlchemy `text()`) with the item's values, whose result the loop does not
+  use — one `executemany()` does the same work. One finding per loop for such writes. Left alone:
+  ORM writes (`.save()`, `.create()`: signals and per-object logic), writes the loop treats as a
+  unit of work per item (inside a `try` or `with` in the loop, a commit or rollback in the loop,
+  the cursor read after it: `rowcount`, `fetchone()`, `RETURNING`), SQL text built per item,
+  and statements of unknown text.
 - A Django related manager on the item (`order.items.all()`) counts only when the loop
   iterates a queryset this function builds without `prefetch_related()` (and not
   `values()`/`values_list()`, whose items are not model instances).
@@ -45,6 +50,7 @@ from reviewer.analysis.queries import (
     describe,
     might_query,
 )
+from reviewer.analysis.sql import query_sink
 from reviewer.analysis.sqltext import MARKER, takes_a_value
 from reviewer.cst_rule import CstRule, Invalid, Valid
 from reviewer.finding import Severity
@@ -59,6 +65,8 @@ _BATCH_SLOT = re.compile(
 )
 _BATCH_CALLS = frozenset({"in_", "not_in", "notin_", "any_", "all_", "in_bulk"})
 _EXITS = (cst.Return, cst.Raise)
+_TRANSACTION_ENDS = frozenset({"commit", "rollback"})
+_SENDS = frozenset({"execute", "exec_driver_sql"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,18 +81,22 @@ class QueryInLoop(CstRule):
     code = "SQL002"
     name = "query-in-loop"
     severity = Severity.WARNING
-    summary = "A read query runs once per item of a loop (N+1 queries) instead of once for all items"
+    summary = "A query runs once per item of a loop (N+1 queries) instead of once for all items"
     what = """
         Flags a read query sent inside a `for` loop or a comprehension when what it asks for
         depends on the loop's item: `cur.execute("... WHERE id = %s", (row.id,))`,
         `Product.objects.get(id=line.product_id)`, `session.get(User, order.user_id)`,
         `session.execute(select(Address).where(Address.user_id == user.id))`, a related manager
         on the item (`order.items.count()`) while iterating a queryset without
-        `prefetch_related()`. DB-API drivers, asyncpg, SQLAlchemy Core and ORM (1.4 and 2.0
-        styles) and the Django ORM are recognised through their imports and aliases. Left
-        alone: loops over numbers, literals or chunks, batch lookups (`id__in=`, `.in_()`,
-        `= ANY(%s)`), lookups memoized per key, row-lock probes, a count kept beside per-item
-        writes, and code in tests and migrations.
+        `prefetch_related()`. Also flags a fixed INSERT, UPDATE or DELETE sent through a driver
+        once per item with the item's values (`for row in rows: cur.execute("UPDATE ... WHERE
+        id = %s", (row.id,))`), which one `executemany()` call does at once. DB-API drivers,
+        asyncpg, SQLAlchemy Core and ORM (1.4 and 2.0 styles) and the Django ORM are recognised
+        through their imports and aliases. Left alone: loops over numbers, literals or chunks,
+        batch lookups (`id__in=`, `.in_()`, `= ANY(%s)`), lookups memoized per key, row-lock
+        probes, a count kept beside per-item writes, writes handled one item at a time (in a
+        `try` or `with` inside the loop, committed per item, or followed by a read of the
+        cursor such as `rowcount`), ORM saves, and code in tests and migrations.
     """
     why = """
         Each query is a round trip to the database: network latency, parsing, planning and
@@ -94,7 +106,9 @@ class QueryInLoop(CstRule):
         time. Fetching the related rows in one query (`WHERE id IN (...)`/`= ANY(%s)`,
         `in_bulk()`, `select_related()`/`prefetch_related()`, `selectinload()`/`joinedload()`)
         costs one round trip whatever the number of items, and lets the database use its
-        indexes once for the whole set.
+        indexes once for the whole set. Writes are the same: a thousand rows updated one
+        `execute()` at a time are a thousand round trips, where `executemany()` (asyncpg, psycopg
+        3, sqlite3) or `execute_values()` (psycopg2) sends them together.
     """
     references = (
         "https://docs.djangoproject.com/en/stable/topics/db/optimization/",
@@ -103,6 +117,8 @@ class QueryInLoop(CstRule):
         "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",
         "https://docs.sqlalchemy.org/en/20/core/sqlelement.html#sqlalchemy.sql.expression.ColumnOperators.in_",
         "https://www.psycopg.org/docs/usage.html#lists-adaptation",
+        "https://www.psycopg.org/docs/extras.html#fast-execution-helpers",
+        "https://docs.python.org/3/library/sqlite3.html#sqlite3.Cursor.executemany",
         "https://magicstack.github.io/asyncpg/current/usage.html#type-conversion",
     )
     tags = ("performance",)
@@ -129,8 +145,6 @@ class QueryInLoop(CstRule):
                         cur.execute("SELECT count(*) FROM orders WHERE customer_id = %s AND status = %s", (customer_id, status))
                         counts[status] = cur.fetchone()[0]
                     cur.execute("SELECT id, email FROM customers WHERE id = ANY(%s)", ([o.customer_id for o in orders],))
-                    for row in cur.fetchall():
-                        cur.execute("INSERT INTO audit (customer_id) VALUES (%s)", (row[0],))
                     cur.executemany("UPDATE customers SET seen = now() WHERE id = %s", [(r[0],) for r in rows])
                 return counts
             """
@@ -298,7 +312,62 @@ class QueryInLoop(CstRule):
                     status.save()
             """
         ),
+        Valid(
+            """
+            import sqlite3
+
+            def import_rows(conn: sqlite3.Connection, rows, log):
+                for row in rows:
+                    try:
+                        conn.execute("INSERT INTO users (id, email) VALUES (?, ?)", (row.id, row.email))
+                    except sqlite3.IntegrityError:
+                        log.warning("duplicate user %s", row.id)
+                for row in rows:
+                    with conn:
+                        conn.execute("UPDATE users SET seen = 1 WHERE id = ?", (row.id,))
+                for row in rows:
+                    conn.execute("UPDATE users SET seen = 1 WHERE id = ?", (row.id,))
+                    conn.commit()
+            """
+        ),
+        Valid(
+            """
+            import psycopg2
+            from psycopg2.extras import execute_values
+
+            def touch(conn, rows, kinds):
+                with conn.cursor() as cur:
+                    for row in rows:
+                        cur.execute("UPDATE users SET seen = now() WHERE id = %s", (row.id,))
+                        if cur.rowcount == 0:
+                            raise LookupError(row.id)
+                    for row in rows:
+                        cur.execute("INSERT INTO audit (user_id) VALUES (%s) RETURNING id", (row.id,))
+                        row.audit_id = cur.fetchone()[0]
+                    for kind in ("a", "b", "c"):
+                        cur.execute("DELETE FROM cache WHERE kind = %s", (kind,))
+                    for attempt in range(3):
+                        cur.execute("UPDATE counters SET n = n + 1 WHERE id = %s", (attempt,))
+                    execute_values(cur, "INSERT INTO seen (user_id) VALUES %s", [(row.id,) for row in rows])
+            """
+        ),
+        Valid(
+            """
+            import sqlite3
+
+            def reset(conn: sqlite3.Connection, tables, rows, order):
+                for table in tables:
+                    conn.execute(f"DELETE FROM {table}")
+                for row in rows:
+                    new_id = conn.execute("INSERT INTO copies (src) VALUES (?) RETURNING id", (row.id,)).fetchone()
+                    row.copy_id = new_id
+                for row in rows:
+                    conn.execute("UPDATE orders SET total = 0 WHERE id = ?", (order.id,))
+                    row.save()
+            """
+        ),
     ]
+
     INVALID = [
         Invalid(
             """
@@ -395,6 +464,49 @@ class QueryInLoop(CstRule):
             """,
             line=6,
         ),
+        Invalid(
+            """
+            import sqlite3
+
+            def mark_seen(conn: sqlite3.Connection, rows):
+                for row in rows:
+                    conn.execute("UPDATE users SET seen = 1 WHERE id = ?", (row[0],))
+                    conn.execute("INSERT INTO audit (user_id) VALUES (?)", (row[0],))
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import psycopg2
+
+            def archive(conn, orders):
+                with conn.cursor() as cur:
+                    for order in orders:
+                        cur.execute("INSERT INTO archive (order_id, total) VALUES (%s, %s)", (order.id, order.total))
+            """,
+            line=7,
+        ),
+        Invalid(
+            """
+            import asyncpg
+
+            async def clear_carts(conn: asyncpg.Connection, carts):
+                for cart in carts:
+                    await conn.execute("DELETE FROM cart_items WHERE cart_id = $1", cart.id)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            from sqlalchemy import text
+
+            def reprice(session, products):
+                statement = text("UPDATE products SET price = :price WHERE id = :id")
+                for product in products:
+                    session.execute(statement, {"price": product.price, "id": product.id})
+            """,
+            line=7,
+        ),
     ]
 
     @classmethod
@@ -409,6 +521,7 @@ class QueryInLoop(CstRule):
         self.writes_per_item: dict[int, bool] = {}
         self.loop_depth = 0
         self.reported: set[int] = set()
+        self.write_loops: set[int] = set()  # loops already reported for a per-item write
 
     # Loop depth is only a cheap gate: the precise loop comes from the parent chain.
     def visit_For(self, node: cst.For) -> None:
@@ -460,9 +573,12 @@ class QueryInLoop(CstRule):
         if self.exempt:
             return
         query = self.queries.query_run_by(node, iterated=iterated)
-        if query is None or query.operation is not Operation.READ or "executemany" in query.methods:
+        if query is None or "executemany" in query.methods or id(node) in self.reported:
             return
-        if id(node) in self.reported:
+        if query.operation is Operation.WRITE:
+            self._check_write(node, query)
+            return
+        if query.operation is not Operation.READ:
             return
         for loop in self._enclosing_loops(node):
             if not self._depends_on(query, loop) or not self._iterates_items(loop.iterable):
@@ -476,6 +592,63 @@ class QueryInLoop(CstRule):
             self.reported.add(id(node))
             self.report(node, self._message(query, loop, iterated))
             return
+
+    def _check_write(self, node: cst.CSTNode, query: Query) -> None:
+        """One fixed INSERT/UPDATE/DELETE sent per item with the item's values: one batched call
+        does the same work. Left alone when the loop treats each item as its own unit of work
+        (a `try` or `with` around the write, a commit per item, the cursor read after it) or when
+        the statement's text is built per item (SQL001's concern)."""
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute) or not _fixed_sql(query):
+            return
+        if not self._result_unused(node):
+            return
+        for loop in self._enclosing_loops(node):
+            if not self._depends_on(query, loop) or not self._iterates_items(loop.iterable):
+                continue
+            if id(loop.node) in self.write_loops or not isinstance(loop.node, cst.For):
+                return
+            if self._runs_once(node, loop) or self._unit_of_work_per_item(node, loop, node.func.value):
+                return
+            self.write_loops.add(id(loop.node))
+            self.report(node, self._write_message(node, query, loop))
+            return
+
+    def _result_unused(self, node: cst.Call) -> bool:
+        parent = self.facts.parent(node)
+        if isinstance(parent, cst.Await):
+            parent = self.facts.parent(parent)
+        return isinstance(parent, cst.Expr)
+
+    def _unit_of_work_per_item(self, node: cst.CSTNode, loop: _Loop, receiver: cst.BaseExpression) -> bool:
+        """Per-item error handling or transactions, or per-item use of the cursor's result:
+        what a single batched call cannot do."""
+        child, parent = node, self.facts.parent(node)
+        while parent is not None and parent is not loop.node:
+            if isinstance(parent, (cst.Try, cst.TryStar, cst.With)) and child is parent.body:
+                return True
+            child, parent = parent, self.facts.parent(parent)
+        sender = self.module.code_for_node(receiver)
+        pending: list[cst.CSTNode] = [loop.node.body]
+        while pending:
+            current = pending.pop()
+            if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+                if current.func.attr.value in _TRANSACTION_ENDS:
+                    return True
+                if current.func.attr.value in _SENDS and self.module.code_for_node(current.func.value) == sender:
+                    pending.extend(current.args)  # the receiver sends a statement: not a per-item read
+                    continue
+            if isinstance(current, (cst.Name, cst.Attribute)) and self.module.code_for_node(current) == sender:
+                return True  # `cur.rowcount`, `cur.fetchone()`, `conn.transaction()`: the item needs its own result
+            pending.extend(current.children)
+        return False
+
+    def _write_message(self, node: cst.Call, query: Query, loop: _Loop) -> str:
+        operation = query.sql.text.split(None, 1)[0].upper() if query.sql is not None else "write"
+        article = "an" if operation[0] in "AEIOU" else "a"
+        return (
+            f"`{query.api}` sends {article} {operation} for every item of `{describe(loop.iterable)}` (loop on line "
+            f"{self.facts.line(loop.line_node)}): one round trip per item; {_batch_advice(node, query, self.facts)}"
+        )
 
     def _enclosing_loops(self, node: cst.CSTNode) -> list[_Loop]:
         """The loops that run `node` once per item, innermost first. A loop's own iterable is
@@ -733,6 +906,29 @@ def _advice(query: Query, relation: str | None) -> str:
         "collect the keys and run one query before the loop with `WHERE id IN (...)` or `= ANY(%s)` "
         "(a list parameter), then look the rows up in a dict"
     )
+
+
+def _fixed_sql(query: Query) -> bool:
+    """Known SQL text with no value spliced in: the same statement for every item."""
+    if query.family not in ("dbapi", "asyncpg", "sqlalchemy") or query.sql is None or not query.sql.is_text:
+        return False
+    return next(query.sql.holes_in_context(), None) is None
+
+
+def _batch_advice(node: cst.Call, query: Query, facts: ModuleFacts) -> str:
+    sink = query_sink(node, facts)
+    library = sink.library.name if sink is not None and sink.library is not None else None
+    receiver = describe(node.func.value) if isinstance(node.func, cst.Attribute) else "cur"
+    if library == "psycopg2":
+        return (
+            "send them in one call with `psycopg2.extras.execute_values()` or `execute_batch()` "
+            "(psycopg2's own `executemany()` is no faster than the loop)"
+        )
+    if query.family == "sqlalchemy":
+        return (
+            f"collect the parameter dicts and pass the list in one `{receiver}.execute(statement, [params, ...])` call"
+        )
+    return f"collect the parameters and send them in one `{receiver}.executemany(sql, [params, ...])` call"
 
 
 def _clauses(first: cst.CompFor) -> list[cst.CompFor]:
