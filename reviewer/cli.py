@@ -22,6 +22,7 @@ from reviewer.patch_check import check_patch_matches
 from reviewer.progress import Progress
 from reviewer.report import FORMATS, render
 from reviewer.report.text import count_noun
+from reviewer.report.output_file import write_report
 from reviewer.runner import ReviewTarget, review
 from reviewer.sources import CommitSource, WorktreeSource
 
@@ -221,7 +222,7 @@ def _review_and_report(args: argparse.Namespace, target: ReviewTarget, config: C
         print(f"review: {count_noun(result.files_reviewed, 'file')}; {timings or 'no engine ran'}", file=sys.stderr)
     report = render(args.format, result, color=color)
     if args.output:
-        _write_atomically(Path(args.output), report)
+        write_report(Path(args.output), report)
     else:
         try:
             sys.stdout.write(report if report.endswith("\n") or not report else report + "\n")
@@ -235,17 +236,6 @@ def _silence_stdout() -> None:
     """After a broken pipe, send what is still buffered to /dev/null so exiting does not fail."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """A crash mid-write must not leave the user with half a report where a whole one was."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        temporary.write_text(text, encoding="utf-8", errors="backslashreplace")
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {error.strerror}") from None
 
 
 def _run_rules(args: argparse.Namespace) -> int:

@@ -17,7 +17,6 @@ from github.PullRequest import PullRequest
 
 from reviewer import git
 from reviewer.config import Config
-from reviewer.errors import UsageError
 from reviewer.github.actions import annotations, append_step_summary, write_outputs
 from reviewer.github.checkout import fetch_pull_commits
 from reviewer.github.client import api_errors, make_client
@@ -30,6 +29,7 @@ from reviewer.github.state import read_prior_state
 from reviewer.github.trusted import base_settings
 from reviewer.progress import Progress
 from reviewer.report import render
+from reviewer.report.output_file import write_report
 from reviewer.result import ReviewResult
 from reviewer.runner import ReviewTarget, review
 from reviewer.sources import CommitSource
@@ -53,7 +53,7 @@ def run_github(args: argparse.Namespace) -> int:
         result = review(target, config, catalog, progress=Progress())
     sys.stdout.write(render("text", result))
     if args.sarif_file:
-        _write_file(Path(args.sarif_file), render("sarif", result))
+        write_report(Path(args.sarif_file), render("sarif", result))
     append_step_summary(result, environ)
     write_outputs(environ, {"findings": str(len(result.findings)), "sarif-file": args.sarif_file or ""})
     with _api_errors(ref, f"posting to pull request {ref.repo}#{ref.number}"):
@@ -98,10 +98,3 @@ def _post(github: Github, pull: PullRequest, ref: PullRequestRef, head: str, res
 
 def _api_errors(ref: PullRequestRef, doing: str) -> Any:
     return api_errors(doing, ref.token_env, (ref.token,))
-
-
-def _write_file(path: Path, text: str) -> None:
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror}") from None
