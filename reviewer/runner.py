@@ -128,13 +128,11 @@ def _run_engines(
             if semgrep_files and engines["semgrep"].enabled:
                 selected = _only_rules(catalog, semgrep_rules)
                 tool = semgrep_engine.semgrep_tool(
-                    selected, mirror, semgrep_files, engines["semgrep"].timeout, engines["semgrep"].timeout_per_file
+                    selected, mirror, engines["semgrep"].timeout, engines["semgrep"].timeout_per_file
                 )
                 _start(tool, background, failures)
             if python_files and engines["bandit"].enabled and _bandit_selected(config):
-                tool = bandit_engine.bandit_tool(
-                    mirror, empty, python_files, engines["bandit"].timeout, engines["bandit"].skip
-                )
+                tool = bandit_engine.bandit_tool(mirror, empty, engines["bandit"].timeout, engines["bandit"].skip)
                 _start(tool, background, failures)
 
             cst_files = _selected_cst_rule_files(catalog, config)

@@ -327,6 +327,31 @@ def test_reviewed_code_is_never_run_by_an_engine(git_repo: GitRepo, tmp_path: Pa
     assert ("app/db.py", "B602") in findings and ("app/db.py", "SQL001") in findings  # bandit still ran
 
 
+def test_files_in_folders_the_engines_skip_by_default_are_reviewed(git_repo: GitRepo) -> None:
+    # bandit drops any path containing ".git", ".tox" or "CVS"; semgrep skips tests/, vendor/ and
+    # build/ when it walks a folder. Every changed file is reviewed all the same.
+    code = (
+        "import os\n"
+        "import subprocess\n"
+        "from flask import request\n"
+        "\n"
+        "def ping():\n"
+        "    os.system('ping ' + request.args['host'])\n"
+        "\n"
+        "def archive(path):\n"
+        "    subprocess.call('tar czf backup.tgz ' + path, shell=True)\n"
+    )
+    paths = [".github/scripts/deploy.py", "tests/helpers/run.py", "vendor/CVS/tool.py", "build/.tox_env.py"]
+    git_repo.write("README", "x\n")
+    git_repo.commit("base")
+    for path in paths:
+        git_repo.write(path, code)
+    completed = review(git_repo, "diff", "--format", "json")
+    flagged = {(f["path"], f["code"], f["start"]["line"]) for f in json.loads(completed.stdout)["findings"]}
+    for path in paths:
+        assert {(path, "SEC001", 6), (path, "B602", 9)} <= flagged, (path, flagged)
+
+
 def test_file_name_that_is_not_utf8_is_reviewed_and_reported(git_repo: GitRepo) -> None:
     git_repo.write("README", "x\n")
     git_repo.commit("base")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
+from reviewer.catalog import load_catalog
+from reviewer.engines.bandit_engine import bandit_tool
+from reviewer.engines.semgrep_engine import semgrep_tool
 from reviewer.engines.subprocess_engine import byte_column_to_code_points, engine_environment
+from reviewer.result import EngineFailure
 
 
 def test_engines_get_a_minimal_environment_without_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,3 +29,16 @@ def test_engines_get_a_minimal_environment_without_tokens(monkeypatch: pytest.Mo
 @pytest.mark.parametrize(("line", "byte_column", "expected"), [("x = 'é'; y", 11, 10), ("abc", 1, 1), ("日本", 4, 2)])
 def test_byte_columns_become_code_point_columns(line: str, byte_column: int, expected: int) -> None:
     assert byte_column_to_code_points(line, byte_column) == expected
+
+
+def test_engine_command_lines_do_not_grow_with_the_change(tmp_path: Path) -> None:
+    # A `review check .` of tens of thousands of files must not run into the OS limit on
+    # argument lists: both tools walk the mirror, which holds exactly the reviewed files.
+    mirror = tmp_path / "tree"
+    mirror.mkdir()
+    bandit = bandit_tool(mirror, tmp_path / "cwd", timeout=60, skip=("B101",))
+    semgrep = semgrep_tool(load_catalog(), mirror, timeout=60, timeout_per_file=5)
+    assert not isinstance(semgrep, EngineFailure)
+    assert bandit.command[-2:] == ["--", str(mirror)] and "--recursive" in bandit.command
+    assert semgrep.command[-2:] == ["--", "."] and semgrep.cwd == mirror
+    assert (mirror / ".semgrepignore").read_bytes() == b""  # semgrep's default ignores are off

@@ -23,14 +23,20 @@ from reviewer.textutil import source_lines
 ENGINE = "bandit"
 
 
-def bandit_tool(mirror: Path, workdir: Path, paths: Sequence[str], timeout: float, skip: Sequence[str]) -> BackgroundTool:
-    """bandit over the mirror's files, run from `workdir`, an empty folder: `python -m` puts the
-    working folder first on sys.path, and a reviewed change must not be able to plant a module
-    (a `bandit.py`, a `json.py`) that bandit would import and run."""
-    command = [sys.executable, "-m", "bandit", "--format", "json", "--quiet"]
+def bandit_tool(mirror: Path, workdir: Path, timeout: float, skip: Sequence[str]) -> BackgroundTool:
+    """bandit over the mirror's Python files, run from `workdir`, an empty folder: `python -m` puts
+    the working folder first on sys.path, and a reviewed change must not be able to plant a module
+    (a `bandit.py`, a `json.py`) that bandit would import and run.
+
+    The mirror holds exactly the reviewed files, so bandit walks it (`--recursive`) rather than
+    being handed every path: the command line stays short however large the change. `--exclude`
+    replaces bandit's default list (.git, .tox, CVS...), which it matches as substrings of every
+    path — it would silently skip `.github/scripts/deploy.py` — with a path that does not exist."""
+    command = [sys.executable, "-m", "bandit", "--format", "json", "--quiet", "--recursive"]
+    command += ["--exclude", str(workdir / "nothing-is-excluded")]
     if skip:
         command += ["--skip", ",".join(skip)]
-    command += ["--", *(str(mirror / path) for path in paths)]
+    command += ["--", str(mirror)]
     return BackgroundTool(ENGINE, command, workdir, timeout)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Sequence
 
 from reviewer.catalog import Catalog
 from reviewer.diagnostics import FILE_ANALYSIS_FAILED, PARSE_ERROR, diagnostic
@@ -31,19 +30,21 @@ QUIET_ENV = {
 }
 
 
-def semgrep_tool(
-    catalog: Catalog, mirror: Path, paths: Sequence[str], timeout: float, timeout_per_file: float
-) -> BackgroundTool | EngineFailure:
+def semgrep_tool(catalog: Catalog, mirror: Path, timeout: float, timeout_per_file: float) -> BackgroundTool | EngineFailure:
+    """semgrep over the whole mirror, which holds exactly the reviewed files: a command line that
+    does not grow with the change. An empty `.semgrepignore` turns off semgrep's default ignores
+    (tests/, vendor/, build/...), which would otherwise skip reviewed files in a folder scan."""
     executable = os.environ.get(SEMGREP_OVERRIDE) or find_executable("semgrep")
     if executable is None:
         return EngineFailure(ENGINE, "semgrep is not installed (pip install backend-reviewer installs it)")
+    (mirror / ".semgrepignore").write_bytes(b"")
     command = [
         executable, "scan", "--json", "--quiet", "--metrics=off", "--disable-version-check",
         "--no-git-ignore", f"--timeout={int(max(timeout_per_file, 1))}",
     ]
     for rule in catalog.semgrep_rules:
         command += ["--config", str(rule.path)]
-    command += ["--", *paths]
+    command += ["--", "."]
     return BackgroundTool(ENGINE, command, mirror, timeout, QUIET_ENV)
 
 
