@@ -117,6 +117,7 @@ def test_first_run_posts_one_review_with_anchored_comments_and_suggestions(pr: P
     sql, shell, danger = (comment.body for comment in review.comments)
     assert sql.startswith(f"**error** · [SQL001 string-built-sql]({docs_url('SQL001')})\n\n")
     assert f"Suggested fix: Pass the interpolated values as query parameters\n\n{SQL_SUGGESTION}\n\n" in sql
+    assert re.search(r"parameters \(`(%s|\?)` placeholders\)", sql) and "\\`" not in sql  # code spans, not escaped ticks
     assert _text_and_marker(shell) == (
         f"**error** · [B602 subprocess-popen-with-shell-equals-true]({help_uri(bandit_rules()['B602'])})\n\n"
         "subprocess call with shell=True identified, security issue.\n"

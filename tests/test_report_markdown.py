@@ -12,6 +12,7 @@ from reviewer.report.markdown import (
     MAX_MARKDOWN_CHARS,
     code_span,
     escape_markdown,
+    message_markdown,
     render_markdown,
     rule_docs_markdown,
 )
@@ -107,8 +108,30 @@ def test_hostile_message_and_path_render_as_literal_text() -> None:
     item = re.search(r"<li>(.*)</li>", html).group(1)
     assert item == (
         "<code>app/we`ird &lt;b&gt;.py:3</code> <strong>SQL001</strong> "
-        "x | y &lt;img src=x onerror=alert(1)&gt; `code` [link](http://evil) *bold* @\u200boctocat"
+        "x | y &lt;img src=x onerror=alert(1)&gt; <code>code</code> [link](http://evil) *bold* @\u200boctocat"
     )
+
+
+def test_code_quoted_in_a_message_is_a_code_span_that_stays_inert() -> None:
+    message = "`<img src=x onerror=alert(1)>` and `[a](http://evil) @octocat` reach `cur.execute()`"
+    html = RENDERER.render(message_markdown(message))
+    assert html == (
+        "<p><code>&lt;img src=x onerror=alert(1)&gt;</code> and "
+        "<code>[a](http://evil) @octocat</code> reach <code>cur.execute()</code></p>\n"
+    )
+
+
+def test_message_with_an_unpaired_or_empty_backtick_pair_is_plain_text() -> None:
+    assert RENDERER.render(message_markdown("a ` b <i>")) == "<p>a ` b &lt;i&gt;</p>\n"
+    assert RENDERER.render(message_markdown("a `` b")) == "<p>a `` b</p>\n"
+    assert message_markdown("# `x` y") == "\\# `x` y"  # line-start markers still escaped
+
+
+def test_code_span_with_a_pipe_keeps_a_table_row_to_its_cells() -> None:
+    summary = "SQL built with `a | b` reaches `execute()`"
+    html = RENDERER.render(f"| Rule | What |\n| --- | --- |\n| SQL001 | {message_markdown(summary, in_table=True)} |\n")
+    cells = re.findall(r"<td>(.*?)</td>", html)
+    assert cells == ["SQL001", "SQL built with <code>a | b</code> reaches <code>execute()</code>"]
 
 
 def test_escaped_text_keeps_a_table_row_to_its_cells() -> None:

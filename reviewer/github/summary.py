@@ -14,7 +14,7 @@ from reviewer.finding import Finding
 from reviewer.github import markers
 from reviewer.github.plan import Unplaced
 from reviewer.report import help_uri, rule_for
-from reviewer.report.markdown import code_span, escape_markdown
+from reviewer.report.markdown import code_span, escape_markdown, message_markdown
 from reviewer.report.text import count_noun, summary_line
 from reviewer.result import ReviewResult
 
@@ -48,7 +48,7 @@ def _rule_table(result: ReviewResult) -> list[str]:
     for code in sorted(counts, key=lambda c: (-worst[c].severity.rank, c)):
         meta = rule_for(result, worst[code])
         rule = f"[{escape_markdown(f'{code} {meta.name}')}]({help_uri(meta)})"
-        rows.append(f"| {rule} | {worst[code].severity.value} | {counts[code]} | {escape_markdown(meta.summary)} |")
+        rows.append(f"| {rule} | {worst[code].severity.value} | {counts[code]} | {message_markdown(meta.summary, in_table=True)} |")
     return rows
 
 
@@ -61,7 +61,7 @@ def _unplaced_list(unplaced: Sequence[Unplaced], budget: int) -> list[str]:
     for shown, item in enumerate(ordered):
         finding = item.finding
         where = code_span(f"{finding.path}:{finding.start.line}")
-        line = f"- {where} **{finding.code}** ({finding.severity.value}) {escape_markdown(finding.message)} — {item.reason}"
+        line = f"- {where} **{finding.code}** ({finding.severity.value}) {message_markdown(finding.message)} — {item.reason}"
         if used + len(line) + 1 > budget:
             lines.append(f"- and {count_noun(len(ordered) - shown, 'more finding')} (this comment has a size limit)")
             break

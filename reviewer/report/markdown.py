@@ -78,8 +78,33 @@ def _fenced(code: str, language: str) -> str:
 
 def escape_markdown(text: str) -> str:
     """Text that renders literally in a Markdown paragraph or table cell, on one line."""
-    text = _INLINE_MARKUP.sub(r"\\\1", _LINE_BREAKS.sub(" ", text).strip())
-    text = _LINE_START_MARKER.sub(_escape_line_start, text)
+    return _escape_inline(_LINE_BREAKS.sub(" ", text).strip(), at_line_start=True)
+
+
+def message_markdown(text: str, *, in_table: bool = False) -> str:
+    """A finding's message with its `code` quotes rendered as code spans, the rest as literal
+    text (as `escape_markdown`). A code span shows its content as is — no HTML, links or
+    mentions — so reviewed code quoted there stays harmless. An unpaired backtick makes the
+    whole message plain text."""
+    parts = _LINE_BREAKS.sub(" ", text).strip().split("`")
+    if len(parts) % 2 == 0:
+        return escape_markdown(text)
+    rendered = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            rendered.append(_escape_inline(part, at_line_start=index == 0))
+        elif part.strip():
+            span = code_span(part)
+            rendered.append(span.replace("|", "\\|") if in_table else span)  # GFM splits cells even in code
+        else:
+            rendered.append(f"\\`{_escape_inline(part, at_line_start=False)}\\`")
+    return "".join(rendered)
+
+
+def _escape_inline(text: str, *, at_line_start: bool) -> str:
+    text = _INLINE_MARKUP.sub(r"\\\1", text)
+    if at_line_start:
+        text = _LINE_START_MARKER.sub(_escape_line_start, text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # A zero-width space after `@` keeps GitHub from turning `@name` into a notification.
     return _MENTION.sub("@\u200b", text)
@@ -134,7 +159,7 @@ def _finding_list(result: ReviewResult, max_findings: int, budget: int) -> list[
     used = _length(lines)
     shown = 0
     for finding in result.findings[: max(0, max_findings)]:
-        line = f"- {code_span(f'{finding.path}:{finding.start.line}')} **{finding.code}** {escape_markdown(finding.message)}"
+        line = f"- {code_span(f'{finding.path}:{finding.start.line}')} **{finding.code}** {message_markdown(finding.message)}"
         if used + len(line) + 1 > budget:
             break
         lines.append(line)
