@@ -15,6 +15,7 @@ from reviewer.errors import UsageError
 from reviewer.finding import Finding, Fix, Position, Severity, TextEdit
 from reviewer.report import render
 from reviewer.report.markdown import rule_docs_markdown, rule_docs_text
+from reviewer.report import sarif
 from reviewer.report.sarif import render_sarif
 from reviewer.result import EngineFailure, ReviewResult
 from reviewer.rulemeta import RuleMeta, docs_url
@@ -245,6 +246,25 @@ def test_engine_failure_becomes_an_error_notification_and_unsuccessful_execution
             "executionSuccessful": False,
             "exitCode": 3,
             "toolExecutionNotifications": [{"level": "error", "message": {"text": "engine semgrep failed: timed out after 60 s"}}],
+        }
+    ]
+
+
+def test_results_past_code_scannings_limit_keep_the_most_severe_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 3)
+    severities = [Severity.NOTE, Severity.ERROR, Severity.WARNING, Severity.NOTE, Severity.ERROR]
+    findings = [sql_finding(start=Position(line, 1), end=Position(line, 9), severity=severity)
+                for line, severity in enumerate(severities, start=1)]
+
+    log = sarif_of(review(findings))
+
+    run = log["runs"][0]
+    assert [r["region"]["startLine"] for r in (res["locations"][0]["physicalLocation"] for res in run["results"])] == [2, 3, 5]
+    assert run["invocations"][0]["toolExecutionNotifications"] == [
+        {
+            "level": "warning",
+            "message": {"text": "2 of 5 findings are left out of this file: code scanning accepts at most 3 results "
+                                "per run, so the most severe are kept; `review` prints them all"},
         }
     ]
 

@@ -31,6 +31,9 @@ SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.5", Severity.NO
 MAX_DESCRIPTION_CHARS = 1024
 MAX_NAME_CHARS = 255
 MAX_TAGS = 20
+# Code scanning rejects a run with more results; the most severe are kept, and a notification
+# says how many were left out.
+MAX_RESULTS = 25_000
 
 
 def render_sarif(result: ReviewResult, *, category: str = DEFAULT_CATEGORY) -> str:
@@ -41,6 +44,7 @@ def sarif_log(result: ReviewResult, *, category: str = DEFAULT_CATEGORY) -> dict
     """The SARIF log as plain data; `category` keeps several analyses of one commit apart."""
     rules = _rules_by_code(result)
     rule_index = {code: index for index, code in enumerate(rules)}
+    kept = _most_severe(result.findings, MAX_RESULTS)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -53,8 +57,8 @@ def sarif_log(result: ReviewResult, *, category: str = DEFAULT_CATEGORY) -> dict
         },
         "automationDetails": {"id": _automation_id(category)},
         "columnKind": "unicodeCodePoints",
-        "invocations": [_invocation(result)],
-        "results": [_result(finding, rule_index[finding.code]) for finding in result.findings],
+        "invocations": [_invocation(result, left_out=len(result.findings) - len(kept))],
+        "results": [_result(finding, rule_index[finding.code]) for finding in kept],
     }
     if result.root is not None:
         root_uri = result.root.resolve().as_uri()
@@ -153,11 +157,26 @@ def _fix(path: str, fix: Fix) -> dict[str, Any]:
     }
 
 
-def _invocation(result: ReviewResult) -> dict[str, Any]:
+def _most_severe(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most `limit` findings, the most severe first chosen, in their original order."""
+    if len(findings) <= limit:
+        return findings
+    chosen = sorted(range(len(findings)), key=lambda index: -findings[index].severity.rank)[:limit]
+    return [findings[index] for index in sorted(chosen)]
+
+
+def _invocation(result: ReviewResult, left_out: int) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": not result.engine_failures, "exitCode": result.exit_code()}
-    if result.engine_failures:
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": f"engine {failure.engine} failed: {failure.message}"}}
-            for failure in result.engine_failures
-        ]
+    notifications = [
+        {"level": "error", "message": {"text": f"engine {failure.engine} failed: {failure.message}"}}
+        for failure in result.engine_failures
+    ]
+    if left_out:
+        text = (
+            f"{left_out} of {len(result.findings)} findings are left out of this file: code scanning accepts "
+            f"at most {MAX_RESULTS:,} results per run, so the most severe are kept; `review` prints them all"
+        )
+        notifications.append({"level": "warning", "message": {"text": text}})
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return invocation
