@@ -66,6 +66,7 @@ _BATCH_SLOT = re.compile(
 _BATCH_CALLS = frozenset({"in_", "not_in", "notin_", "any_", "all_", "in_bulk"})
 _EXITS = (cst.Return, cst.Raise)
 _TRANSACTION_ENDS = frozenset({"commit", "rollback"})
+_WRITE_VERB = re.compile(r"\b(?:insert|update|delete|merge|replace|upsert)\b", re.IGNORECASE)
 _SENDS = frozenset({"execute", "exec_driver_sql"})
 
 
@@ -643,8 +644,9 @@ class QueryInLoop(CstRule):
         return False
 
     def _write_message(self, node: cst.Call, query: Query, loop: _Loop) -> str:
-        operation = query.sql.text.split(None, 1)[0].upper() if query.sql is not None else "write"
-        article = "an" if operation[0] in "AEIOU" else "a"
+        verb = _WRITE_VERB.search(query.sql.text) if query.sql is not None else None
+        operation = verb.group(0).upper() if verb else "write"
+        article = "an" if operation[0] in "AEIOUaeiou" else "a"
         return (
             f"`{query.api}` sends {article} {operation} for every item of `{describe(loop.iterable)}` (loop on line "
             f"{self.facts.line(loop.line_node)}): one round trip per item; {_batch_advice(node, query, self.facts)}"
