@@ -6,6 +6,8 @@ twice and never drift. Regenerate with `python -m reviewer.docs_gen`.
 
 from __future__ import annotations
 
+import json
+
 import sys
 from pathlib import Path
 
@@ -27,7 +29,7 @@ def rule_page(meta: RuleMeta) -> str:
     if meta.fixable:
         facts.append("- Autofix: yes")
     if meta.options:
-        facts.append("- Options: " + ", ".join(f"`{name}` (default `{value!r}`)" for name, value in meta.options.items()))
+        facts.append("- Options: " + ", ".join(f"`{name}` (default `{json.dumps(value)}`)" for name, value in meta.options.items()))
     return f"# {meta.code} {meta.name}\n\n{meta.summary}.\n\n" + "\n".join(facts) + "\n\n" + rule_docs_markdown(meta)
 
 

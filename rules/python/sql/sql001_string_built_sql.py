@@ -67,7 +67,7 @@ from reviewer.analysis.bindings import BindingKind, CalledFunction, bindings_of,
 from reviewer.analysis.calls import literal_string
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.parameterize import parameterize_f_string, parameterize_percent
-from reviewer.analysis.paths import is_migration_path
+from reviewer.analysis.paths import is_migration_path, is_test_path
 from reviewer.analysis.sql import METHOD_SINKS, QuerySink, SqlShape, query_sink
 from reviewer.analysis.sqltext import is_function_argument, looks_like_sql, looks_like_sql_fragment, takes_a_value
 from reviewer.analysis.strings import Build, Kind, StringEvaluator, StringValue
@@ -110,7 +110,9 @@ class StringBuiltSql(CstRule):
         parameters, the finding is placed on the call that passes it an unvetted value. A value
         where SQL takes a value is an error; names (`FROM {table}`, `ORDER BY {column}`) and SQL
         function arguments are warnings, since only their origin decides, and in migrations
-        they are not reported. For `%s` drivers (psycopg2, psycopg, PyMySQL, MySQLdb, Django),
+        they are not reported. Test code (under `tests/`, `test_*.py`, `conftest.py`) is left
+        alone — its SQL carries fixtures, not requests — unless the `check-tests` option is
+        true. For `%s` drivers (psycopg2, psycopg, PyMySQL, MySQLdb, Django),
         `"... WHERE id = %s" % user_id` — the parameters argument forgotten — is fixed by
         passing the values: `"... WHERE id = %s", (user_id,)`.
     """
@@ -138,9 +140,20 @@ class StringBuiltSql(CstRule):
     tags = ("security",)
     confidence = "high"
     fixable = True
-    options = {"sanitizers": []}
+    options = {"sanitizers": [], "check-tests": False}
 
     VALID = [
+        Valid(
+            """
+            import psycopg2
+
+            def create_test_role(conn, name):
+                cur = conn.cursor()
+                cur.execute("CREATE ROLE %s LOGIN" % name)
+                cur.execute("INSERT INTO audit (who) VALUES ('%s')" % name)
+            """,
+            path="app/roles/tests/utils.py",
+        ),
         Valid(
             """
             import sqlite3
@@ -463,6 +476,18 @@ class StringBuiltSql(CstRule):
         ),
     ]
     INVALID = [
+        Invalid(
+            """
+            import psycopg2
+
+            def create_test_role(conn, name):
+                cur = conn.cursor()
+                cur.execute("INSERT INTO audit (who) VALUES ('%s')" % name)
+            """,
+            line=6,
+            path="app/roles/tests/utils.py",
+            options={"check-tests": True},
+        ),
         Invalid(
             """
             import sqlite3
@@ -817,11 +842,14 @@ class StringBuiltSql(CstRule):
         self.strings = StringEvaluator(self.facts, sanitizers, follow_calls=True)
         self.reported: set[int] = set()
         self.in_migration = is_migration_path(self.context.path)
+        self.skip_file = is_test_path(self.context.path) and not self.option("check-tests")
         # Functions whose query text may come from their parameters, and calls that may run them.
         self.wrapped_sinks: dict[cst.FunctionDef, list[tuple[QuerySink, cst.BaseExpression]]] = {}
         self.calls_by_name: dict[str, list[cst.Call]] = {}
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self.skip_file:
+            return
         callee = _callee_name(node)
         if callee is not None:
             self.calls_by_name.setdefault(callee, []).append(node)
