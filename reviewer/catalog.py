@@ -19,7 +19,7 @@ from types import ModuleType
 
 import yaml
 
-from reviewer.cst_rule import CstRule
+from reviewer.cst_rule import CstRule, Invalid, Valid
 from reviewer.diagnostics import DIAGNOSTIC_RULES
 from reviewer.engines.bandit_rules import bandit_rules
 from reviewer.errors import ConfigError
@@ -162,8 +162,8 @@ def cst_rule_meta(rule: type[CstRule], path: Path) -> RuleMeta:
         summary=rule.summary,
         what=_dedent(rule.what),
         why=_dedent(rule.why),
-        example=_dedent(rule.INVALID[0].code),
-        use_instead=_dedent(rule.VALID[0].code),
+        example=_dedent(_documented(rule.INVALID).code),
+        use_instead=_dedent(_documented(rule.VALID).code),
         references=tuple(rule.references),
         cwe=tuple(rule.cwe),
         tags=tuple(rule.tags),
@@ -231,6 +231,16 @@ def load_semgrep_rule(path: Path, pack_files: list[Path]) -> tuple[SemgrepRuleFi
         source=str(path),
     )
     return SemgrepRuleFile(path, rule_id, code, test_file), meta
+
+
+def _documented(examples: list[Valid] | list[Invalid]) -> Valid | Invalid:
+    """The example the docs show: the first that stands on its own — at the default path, with
+    no options or extra files — since one that is fine only as a test file, or only with an
+    option set, would teach the wrong thing. Rules whose examples all need a path (migrations)
+    show their first."""
+    default_path = Valid.__dataclass_fields__["path"].default
+    standalone = [e for e in examples if e.path == default_path and not e.options and not e.files]
+    return (standalone or examples)[0]
 
 
 def _dedent(text: str) -> str:

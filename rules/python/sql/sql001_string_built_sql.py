@@ -145,17 +145,6 @@ class StringBuiltSql(CstRule):
     VALID = [
         Valid(
             """
-            import psycopg2
-
-            def create_test_role(conn, name):
-                cur = conn.cursor()
-                cur.execute("CREATE ROLE %s LOGIN" % name)
-                cur.execute("INSERT INTO audit (who) VALUES ('%s')" % name)
-            """,
-            path="app/roles/tests/utils.py",
-        ),
-        Valid(
-            """
             import sqlite3
 
             def find_user(conn: sqlite3.Connection, name):
@@ -474,20 +463,19 @@ class StringBuiltSql(CstRule):
             """,
             path="superset/migrations/shared/utils.py",
         ),
-    ]
-    INVALID = [
-        Invalid(
+        Valid(
             """
             import psycopg2
 
             def create_test_role(conn, name):
                 cur = conn.cursor()
+                cur.execute("CREATE ROLE %s LOGIN" % name)
                 cur.execute("INSERT INTO audit (who) VALUES ('%s')" % name)
             """,
-            line=6,
             path="app/roles/tests/utils.py",
-            options={"check-tests": True},
         ),
+    ]
+    INVALID = [
         Invalid(
             """
             import sqlite3
@@ -827,6 +815,18 @@ class StringBuiltSql(CstRule):
                     return self.query("SELECT * FROM items WHERE sku = '%s'" % sku)
             """,
             line=12,
+        ),
+        Invalid(
+            """
+            import psycopg2
+
+            def create_test_role(conn, name):
+                cur = conn.cursor()
+                cur.execute("INSERT INTO audit (who) VALUES ('%s')" % name)
+            """,
+            line=6,
+            path="app/roles/tests/utils.py",
+            options={"check-tests": True},
         ),
     ]
 
