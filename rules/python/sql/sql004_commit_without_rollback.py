@@ -7,6 +7,10 @@ How it decides (writes and transactions come from reviewer.analysis.writes):
   PEP 249 name such as `IntegrityError` read off a connection) and carries on: no `raise`, no
   rollback (`rollback()`, `set_rollback(True)`, any `*rollback*` helper), no `abort()`, and
   no `close()` of that connection or session in the handler or the `finally`.
+- Not flagged: Flask-SQLAlchemy's `db.session` (a scoped session removed, so rolled back, when
+  the app context ends) in a function that nothing in this file calls — a view, not a helper
+  whose caller carries on with the session — when the handler ends with `return` and does not
+  touch the session.
 - Not flagged: commits inside a with-block in the `try` that rolls back on the way out (a
   transaction block, `Session()`, `engine.connect()`, `closing(...)`); a connection or session
   opened in this function and closed later in it, or by an enclosing with-block that closes it
@@ -54,6 +58,8 @@ _TRIGGER = re.compile(
     r"\.commit\s*\(|\batomic\b\s*[(\n]|transaction\s*\(|\.begin\s*\(|connect\s*\(|with\s+[\w.]*(?:conn|db)\w*\s*:"
 )
 _ANY_EXCEPTION = frozenset({"builtins.Exception", "builtins.BaseException"})
+FLASK_SQLALCHEMY_SESSION = "db.session"
+_FLASK_MODULES = frozenset({"flask", "flask_sqlalchemy"})
 # PEP 249's exception names, which drivers also expose on connections (`conn.IntegrityError`).
 DBAPI_ERRORS = frozenset(
     {
@@ -106,7 +112,10 @@ class CommitWithoutRollback(CstRule):
         without a commit rolls back). A connection or session this function opened and closes
         later, or that an enclosing with-block closes (`with Session() as session:`), is fine,
         and so are commits inside a with-block within the `try` that rolls back on the way out.
-        Handlers for exceptions no database raises are not a concern. Also flags a handler that
+        Handlers for exceptions no database raises are not a concern, nor is Flask-SQLAlchemy's
+        `db.session` in a function nothing in the file calls (a view) whose handler returns at
+        once without touching the session: the app context's teardown removes the session and
+        rolls it back. Also flags a handler that
         swallows a failed write inside a transaction block that commits at its end —
         `transaction.atomic()`, `with conn:`, `session.begin()`, `conn.transaction()`: once in
         Django (the ORM marks the block for rollback), with two writes elsewhere. An error when
@@ -275,6 +284,47 @@ class CommitWithoutRollback(CstRule):
                 conn.close()
             """
         ),
+        Valid(
+            """
+            from flask import Blueprint, jsonify
+            from flask_sqlalchemy import SQLAlchemy
+            from myapp.models import Server
+
+            db = SQLAlchemy()
+            bp = Blueprint("servers", __name__)
+
+            @bp.post("/servers/<int:sid>/password")
+            def clear_password(sid):
+                try:
+                    Server.query.get(sid).password = None
+                    db.session.commit()
+                except Exception as error:
+                    log.exception(error)
+                    return jsonify(error=str(error)), 500
+                return jsonify(ok=True)
+            """
+        ),
+        Valid(
+            """
+            from flask import jsonify, request
+            from flask_sqlalchemy import SQLAlchemy
+            from myapp.models import Server
+            from myapp.views import NodeView
+
+            db = SQLAlchemy()
+
+            class ServerNode(NodeView):
+                def update(self, sid):
+                    data = {"id": sid}
+                    data.update(request.get_json())
+                    try:
+                        Server.query.get(sid).name = data["name"]
+                        db.session.commit()
+                    except Exception as error:
+                        return jsonify(error=str(error)), 500
+                    return jsonify(ok=True)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -297,7 +347,6 @@ class CommitWithoutRollback(CstRule):
         ),
         Invalid(
             """
-            from flask import jsonify
             from flask_sqlalchemy import SQLAlchemy
 
             db = SQLAlchemy()
@@ -307,10 +356,13 @@ class CommitWithoutRollback(CstRule):
                     user.name = name
                     db.session.commit()
                 except Exception:
-                    return jsonify(error="could not rename"), 500
-                return jsonify(ok=True)
+                    return False
+                return True
+
+            def rename_all(users, name):
+                return [rename(user, name) for user in users]
             """,
-            line=11,
+            line=10,
         ),
         Invalid(
             """
@@ -393,6 +445,48 @@ class CommitWithoutRollback(CstRule):
             """,
             line=11,
         ),
+        Invalid(
+            """
+            from flask import jsonify
+            from flask_sqlalchemy import SQLAlchemy
+            from myapp.models import Server
+
+            db = SQLAlchemy()
+
+            def create(data):
+                server = Server(**data)
+                try:
+                    db.session.add(server)
+                    db.session.commit()
+                except Exception as error:
+                    db.session.delete(server)
+                    return jsonify(error=str(error)), 500
+            """,
+            line=13,
+        ),
+        Invalid(
+            """
+            from flask import jsonify
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+
+            class ServerNode:
+                def _drop_shared(self, shared):
+                    try:
+                        db.session.delete(shared)
+                        db.session.commit()
+                    except Exception:
+                        return False
+                    return True
+
+                def delete(self, shared):
+                    self._drop_shared(shared)
+                    db.session.commit()
+                    return jsonify(ok=True)
+            """,
+            line=12,
+        ),
     ]
 
     @classmethod
@@ -405,6 +499,7 @@ class CommitWithoutRollback(CstRule):
         self.finder = WriteFinder(self.facts, self.strings)
         self.stack: list[_FunctionWork] = []
         self.lambdas = 0
+        self.calls: _ModuleCalls | None = None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.stack.append(_FunctionWork(node))
@@ -480,7 +575,7 @@ class CommitWithoutRollback(CstRule):
             key = commit.connection_key
             if self._released(candidate, key, work):
                 continue
-            handler = self._swallowing(candidate, key)
+            handler = self._swallowing(candidate, key, work)
             if handler is not None:
                 self.report(handler, self._commit_message(handler, commit), severity=self._severity(commit))
                 return
@@ -490,15 +585,35 @@ class CommitWithoutRollback(CstRule):
         django = any(write.family is WriteFamily.DJANGO for write in candidate.writes)
         if block is None or not (django or len(candidate.writes) >= 2):
             return
-        handler = self._swallowing(candidate, None)
+        handler = self._swallowing(candidate, None, work)
         if handler is not None:
             self.report(handler, self._block_message(handler, block, django))
 
-    def _swallowing(self, candidate: _Candidate, key: str | None) -> cst.ExceptHandler | None:
+    def _swallowing(self, candidate: _Candidate, key: str | None, work: _FunctionWork) -> cst.ExceptHandler | None:
         for handler in candidate.handlers:
-            if key is None or not _closes(handler.body, key):
+            if key is None or not (_closes(handler.body, key) or self._request_ends(handler, key, work)):
                 return handler
         return None
+
+    def _request_ends(self, handler: cst.ExceptHandler, key: str, work: _FunctionWork) -> bool:
+        """Flask-SQLAlchemy's `db.session` lives as long as the request: when the app context
+        ends, the session is removed and what failed is rolled back. A handler that returns at
+        once, without touching the session, from a function nothing in this file calls (a view,
+        not a helper whose caller carries on with the session) leaves nothing behind."""
+        if key != FLASK_SQLALCHEMY_SESSION or not _returns_at_end(handler.body) or _mentions(handler.body, key):
+            return False
+        if not any(name.split(".")[0] in _FLASK_MODULES for name in self.facts.visible_imports(handler)):
+            return False
+        return not self._called_in_module(work.function)
+
+    def _called_in_module(self, function: cst.FunctionDef) -> bool:
+        """Whether this file calls the function: `f()` for a function; `self.f()`, `cls.f()`,
+        `super().f()` or `Class.f()` for a method (not `data.update()` for a method `update`)."""
+        if self.calls is None:
+            self.calls = _ModuleCalls()
+            self.module.visit(self.calls)
+        is_method = isinstance(self.facts.parent(self.facts.parent(function)), cst.ClassDef)
+        return function.name.value in (self.calls.methods if is_method else self.calls.functions)
 
     def _released(self, candidate: _Candidate, key: str | None, work: _FunctionWork) -> bool:
         """Closing without a commit rolls back: in the `finally`, later in a function that opened
@@ -669,6 +784,43 @@ class _HandlerCheck(cst.CSTVisitor):
         raising = name in ("abort", "exit") and bool(self.facts.qualified_names(node.func) & _RAISING_CALLS)
         if "rollback" in name.lower() or raising:
             self.handles = True
+
+
+def _returns_at_end(body: cst.BaseSuite) -> bool:
+    statements = _statements(body) or list(getattr(body, "body", ()))
+    last = statements[-1] if statements else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], cst.Return)
+    return isinstance(last, cst.Return)
+
+
+def _mentions(body: cst.CSTNode, key: str) -> bool:
+    finder = _NamedCalls(lambda _name, call: connection_key(call.func.value) == key)
+    body.visit(finder)
+    return finder.found
+
+
+class _ModuleCalls(cst.CSTVisitor):
+    """Names called as functions (`f()`) and as methods of the class or its instance."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.functions: set[str] = set()
+        self.methods: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name):
+            self.functions.add(func.value)
+        elif isinstance(func, cst.Attribute) and _names_own_class(func.value):
+            self.methods.add(func.attr.value)
+
+
+def _names_own_class(receiver: cst.BaseExpression) -> bool:
+    """`self`, `cls`, `super()`, or a class by its CapWords name."""
+    if isinstance(receiver, cst.Call):
+        return isinstance(receiver.func, cst.Name) and receiver.func.value == "super"
+    return isinstance(receiver, cst.Name) and (receiver.value in ("self", "cls") or receiver.value[:1].isupper())
 
 
 def _may_write_or_commit(body: cst.BaseSuite) -> bool:
