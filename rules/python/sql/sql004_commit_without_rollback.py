@@ -9,8 +9,8 @@ How it decides (writes and transactions come from reviewer.analysis.writes):
   no `close()` of that connection or session in the handler or the `finally`.
 - Not flagged: Flask-SQLAlchemy's `db.session` (a scoped session removed, so rolled back, when
   the app context ends) in a function that nothing in this file calls — a view, not a helper
-  whose caller carries on with the session — when the handler ends with `return` and does not
-  touch the session.
+  or hook whose caller carries on with the session — when the handler ends by returning an HTTP
+  response (`jsonify(...)`, `make_response(...)`, `(body, 500)`) and does not touch the session.
 - Not flagged: commits inside a with-block in the `try` that rolls back on the way out (a
   transaction block, `Session()`, `engine.connect()`, `closing(...)`); a connection or session
   opened in this function and closed later in it, or by an enclosing with-block that closes it
@@ -60,6 +60,10 @@ _TRIGGER = re.compile(
 _ANY_EXCEPTION = frozenset({"builtins.Exception", "builtins.BaseException"})
 FLASK_SQLALCHEMY_SESSION = "db.session"
 _FLASK_MODULES = frozenset({"flask", "flask_sqlalchemy"})
+_RESPONSE_MAKER = re.compile(
+    r"response|jsonify|render|redirect|error|bad_request|not_found|forbidden|unauthori[sz]ed|gone|precondition",
+    re.IGNORECASE,
+)
 # PEP 249's exception names, which drivers also expose on connections (`conn.IntegrityError`).
 DBAPI_ERRORS = frozenset(
     {
@@ -113,9 +117,9 @@ class CommitWithoutRollback(CstRule):
         later, or that an enclosing with-block closes (`with Session() as session:`), is fine,
         and so are commits inside a with-block within the `try` that rolls back on the way out.
         Handlers for exceptions no database raises are not a concern, nor is Flask-SQLAlchemy's
-        `db.session` in a function nothing in the file calls (a view) whose handler returns at
-        once without touching the session: the app context's teardown removes the session and
-        rolls it back. Also flags a handler that
+        `db.session` in a function nothing in the file calls (a view) whose handler returns an
+        HTTP response without touching the session: the app context's teardown removes the
+        session and rolls it back. Also flags a handler that
         swallows a failed write inside a transaction block that commits at its end —
         `transaction.atomic()`, `with conn:`, `session.begin()`, `conn.transaction()`: once in
         Django (the ORM marks the block for rollback), with two writes elsewhere. An error when
@@ -487,6 +491,23 @@ class CommitWithoutRollback(CstRule):
             """,
             line=12,
         ),
+        Invalid(
+            """
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+
+            class ImpalaSpec:
+                @classmethod
+                def handle_cursor(cls, cursor, query):
+                    try:
+                        query.progress = cursor.progress()
+                        db.session.commit()
+                    except Exception:
+                        return
+            """,
+            line=12,
+        ),
     ]
 
     @classmethod
@@ -597,10 +618,11 @@ class CommitWithoutRollback(CstRule):
 
     def _request_ends(self, handler: cst.ExceptHandler, key: str, work: _FunctionWork) -> bool:
         """Flask-SQLAlchemy's `db.session` lives as long as the request: when the app context
-        ends, the session is removed and what failed is rolled back. A handler that returns at
-        once, without touching the session, from a function nothing in this file calls (a view,
-        not a helper whose caller carries on with the session) leaves nothing behind."""
-        if key != FLASK_SQLALCHEMY_SESSION or not _returns_at_end(handler.body) or _mentions(handler.body, key):
+        ends, the session is removed and what failed is rolled back. A handler that ends by
+        returning an HTTP response, without touching the session, from a function nothing in
+        this file calls (a view, not a helper or hook whose caller carries on with the session)
+        leaves nothing behind."""
+        if key != FLASK_SQLALCHEMY_SESSION or not _returns_a_response(handler.body) or _mentions(handler.body, key):
             return False
         if not any(name.split(".")[0] in _FLASK_MODULES for name in self.facts.visible_imports(handler)):
             return False
@@ -786,12 +808,21 @@ class _HandlerCheck(cst.CSTVisitor):
             self.handles = True
 
 
-def _returns_at_end(body: cst.BaseSuite) -> bool:
+def _returns_a_response(body: cst.BaseSuite) -> bool:
+    """The handler's last statement returns an HTTP response: `jsonify(...)`,
+    `make_response(...)`, `internal_server_error(...)`, or a `(body, status)` tuple."""
     statements = _statements(body) or list(getattr(body, "body", ()))
     last = statements[-1] if statements else None
     if isinstance(last, cst.SimpleStatementLine):
-        return isinstance(last.body[-1], cst.Return)
-    return isinstance(last, cst.Return)
+        last = last.body[-1]
+    if not isinstance(last, cst.Return) or last.value is None:
+        return False
+    value = last.value
+    if isinstance(value, cst.Tuple) and len(value.elements) >= 2:
+        status = value.elements[1].value
+        return isinstance(status, cst.Integer) and 100 <= int(status.value) <= 599
+    name = last_identifier(value.func) if isinstance(value, cst.Call) else None
+    return name is not None and _RESPONSE_MAKER.search(name) is not None
 
 
 def _mentions(body: cst.CSTNode, key: str) -> bool:
