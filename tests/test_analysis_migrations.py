@@ -10,7 +10,7 @@ from libcst.metadata import MetadataWrapper, ScopeProvider
 
 from reviewer.analysis.dialect import MYSQL, POSTGRESQL, SQLITE, project_database
 from reviewer.analysis.migration_history import FieldDefinition, ModelTable, previous_field, previous_model_table
-from reviewer.analysis.migrations import AlembicMigration, DjangoMigration, read_migration
+from reviewer.analysis.migrations import AlembicMigration, DjangoMigration, read_migration, sql_index_leads
 from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
 from reviewer.engines.cst_engine import analyze_source
 from reviewer.finding import Severity
@@ -480,3 +480,17 @@ def test_empty_downgrade_is_a_note_when_the_upgrade_only_changes_data(upgrade_bo
     findings = analyze_source([_rule("migration_without_reverse.py")], "alembic/versions/a1.py", source)
     assert [(f.code, f.start.line, f.severity) for f in findings] == [("MIG005", 7, expected)]
     assert ("changes data" in findings[0].message) is (expected is Severity.NOTE)
+
+
+@pytest.mark.parametrize(
+    ("sql", "leads"),
+    [
+        ("CREATE INDEX IF NOT EXISTS ix_s_user ON sharedserver (user_id)", [("sharedserver", "user_id")]),
+        ('CREATE UNIQUE INDEX CONCURRENTLY "ix" ON public."order" USING btree ("user_id", at)', [("order", "user_id")]),
+        ("create index on only events(kind); CREATE INDEX e_at ON events (at DESC)", [("events", "kind"), ("events", "at")]),
+        ("CREATE TABLE audit (id int, server_id int REFERENCES server (id))", []),
+        ("DROP INDEX ix_s_user", []),
+    ],
+)
+def test_sql_index_leads_reads_the_table_and_first_column_of_create_index(sql: str, leads: list) -> None:
+    assert sql_index_leads(sql) == leads

@@ -559,6 +559,23 @@ def alembic_sql_text(operation: Operation, get_metadata: GetMetadata) -> str | N
     return literal_string(node)
 
 
+_SQL_INDEX = re.compile(
+    r"""\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:[\w."]+\s+)?
+        ON\s+(?:ONLY\s+)?(?P<table>[\w."]+)\s*(?:USING\s+\w+\s*)?\(\s*(?P<column>"[^"]+"|\w+)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def sql_index_leads(sql: str) -> list[tuple[str, str]]:
+    """(table, first column) of each `CREATE INDEX ... ON table (column, ...)` in raw SQL, names
+    unquoted and without their schema: `ON public."order" ("user_id")` gives ("order", "user_id")."""
+    leads = []
+    for match in _SQL_INDEX.finditer(sql):
+        table = match["table"].rsplit(".", 1)[-1].strip('"')
+        leads.append((table, match["column"].strip('"')))
+    return leads
+
+
 def column_spec(node: cst.BaseExpression | None, get_metadata: GetMetadata) -> ColumnSpec | None:
     if not isinstance(node, cst.Call) or sqlalchemy_name(node, get_metadata) != "Column":
         return None

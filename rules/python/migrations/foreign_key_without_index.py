@@ -18,9 +18,11 @@ from reviewer.analysis.migrations import (
     ColumnSpec,
     DjangoMigration,
     MigrationRule,
+    alembic_sql_text,
     column_spec,
     created_model_fields,
     django_field,
+    sql_index_leads,
     table_columns,
     table_constructs,
 )
@@ -43,7 +45,7 @@ class ForeignKeyWithoutIndex(MigrationRule):
         added by `AddField` or `CreateModel`, and an Alembic column with `sa.ForeignKey(...)` (or a
         `ForeignKeyConstraint`) added by `op.add_column`/`op.create_table` — in both cases unless the
         same migration creates an index, unique constraint or primary key whose first column is
-        that one. Alembic `op.create_foreign_key` on columns this migration did not add is a note:
+        that one (raw `op.execute("CREATE INDEX ... ON table (column, ...)")` counts). Alembic `op.create_foreign_key` on columns this migration did not add is a note:
         an earlier migration may have indexed them. Skipped when the project's configuration names
         MySQL, whose InnoDB engine indexes foreign keys itself.
     """
@@ -161,6 +163,19 @@ class ForeignKeyWithoutIndex(MigrationRule):
             """,
             path="alembic/versions/w3_shelf.py",
         ),
+        Valid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            def upgrade():
+                op.add_column("sharedserver", sa.Column("user_id", sa.Integer(), sa.ForeignKey("user.id")))
+                op.add_column("audit", sa.Column("server_id", sa.Integer(), sa.ForeignKey("server.id")))
+                op.execute("CREATE INDEX IF NOT EXISTS ix_sharedserver_user_id ON sharedserver (user_id)")
+                op.execute(sa.text('CREATE INDEX ix_audit_server ON public."audit" USING btree ("server_id", at)'))
+            """,
+            path="alembic/versions/x4_shared_user.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -246,6 +261,18 @@ class ForeignKeyWithoutIndex(MigrationRule):
             """,
             line=7,
             path="alembic/versions/z7_shelf.py",
+        ),
+        Invalid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            def upgrade():
+                op.add_column("audit", sa.Column("server_id", sa.Integer(), sa.ForeignKey("server.id")))
+                op.execute("CREATE INDEX ix_audit_at_server ON audit (at, server_id)")
+            """,
+            line=6,
+            path="alembic/versions/x5_audit_server.py",
         ),
     ]
 
@@ -361,6 +388,8 @@ class ForeignKeyWithoutIndex(MigrationRule):
                 first = _first_literal([operation.arg("columns")])
                 if first:
                     covered.add((table, first))
+            elif operation.name == "execute":
+                covered.update(sql_index_leads(alembic_sql_text(operation, self.get_metadata) or ""))
             elif operation.name == "add_column":
                 column = column_spec(operation.arg("column"), self.get_metadata)
                 if column and column.name:
