@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -55,3 +57,38 @@ def test_a_pipe_is_written_in_place_not_replaced_by_a_file(tmp_path: Path) -> No
 def test_an_unwritable_place_is_a_one_line_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"^cannot write .*missing/out\.json: No such file or directory$"):
         write_report(tmp_path / "missing" / "out.json", "{}")
+
+
+def test_a_file_with_other_hard_links_is_rewritten_in_place(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text("old")
+    alias = tmp_path / "latest.json"
+    os.link(report, alias)
+    write_report(report, "new")
+    assert alias.read_text() == "new" and report.stat().st_ino == alias.stat().st_ino
+
+
+@pytest.mark.parametrize("kind", ["loop", "folder"])
+def test_an_unusable_target_is_a_one_line_usage_error(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "out"
+    if kind == "loop":
+        (tmp_path / "a").symlink_to(tmp_path / "b")
+        (tmp_path / "b").symlink_to(tmp_path / "a")
+        target = tmp_path / "a"
+    else:
+        target.mkdir()
+    with pytest.raises(UsageError, match=r"^cannot write .*: (Too many levels of symbolic links|Is a directory)$"):
+        write_report(target, "{}")
+
+
+def test_dev_stdout_goes_down_a_pipe_and_appends_to_a_redirected_file(tmp_path: Path) -> None:
+    # `review ... -o /dev/stdout | cat` and `review ... -o /dev/stdout >> log`, as a shell runs them.
+    script = "import sys; from pathlib import Path; from reviewer.report.output_file import write_report; " \
+             "write_report(Path('/dev/stdout'), 'report\\n')"
+    piped = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert piped.stdout == "report\n"
+    log = tmp_path / "log"
+    log.write_text("earlier line\n")
+    with open(log, "a") as appended:
+        subprocess.run([sys.executable, "-c", script], stdout=appended, check=True)
+    assert log.read_text() == "earlier line\nreport\n"
