@@ -191,11 +191,12 @@ def _check_root(paths: list[Path]) -> Path:
 
     Outside git: the current directory when it holds that path, else the path's own folder.
     """
-    anchor = (Path.cwd() / paths[0]).resolve()
+    named = Path.cwd() / paths[0]
+    anchor = named.resolve()
     if not anchor.exists():
         raise UsageError(f"no such file or folder: {paths[0]}")
-    try:
-        return git.repo_root(anchor)
+    try:  # where the path is named, not where a symlink leads (that is checked, and refused, later)
+        return git.repo_root(named if named.is_dir() and not named.is_symlink() else named.parent)
     except UsageError:
         cwd = Path.cwd().resolve()
         if anchor.is_relative_to(cwd):

@@ -157,6 +157,7 @@ def test_check_reviews_the_repository_of_the_path_named(git_repo: GitRepo) -> No
         (["diff", "--select", "ZZZ"], "unknown rule code 'ZZZ'"),
         (["explain", "ZZZ999"], "unknown rule code 'ZZZ999'"),
         (["check", "app", "../outside"], "is outside the repository"),
+        (["check", "app/elsewhere.py"], "is outside the repository"),
         (["check", "missing_dir"], "no such file or folder: missing_dir"),
         (["diff", "--config", "missing.yml"], "config file not found: missing.yml"),
     ],
@@ -164,6 +165,8 @@ def test_check_reviews_the_repository_of_the_path_named(git_repo: GitRepo) -> No
 def test_usage_errors_exit_2_with_one_line(git_repo: GitRepo, args: list[str], message: str) -> None:
     repo = feature_repo(git_repo)
     (repo.path.parent / "outside").mkdir(exist_ok=True)
+    (repo.path.parent / "outside" / "elsewhere.py").write_text("x = 1\n")
+    (repo.path / "app" / "elsewhere.py").symlink_to(repo.path.parent / "outside" / "elsewhere.py")
     completed = review(repo, *args)
     assert completed.returncode == 2, completed.stderr
     assert message in completed.stderr
@@ -327,7 +330,7 @@ def test_reviewed_code_is_never_run_by_an_engine(git_repo: GitRepo, tmp_path: Pa
     assert ("app/db.py", "B602") in findings and ("app/db.py", "SQL001") in findings  # bandit still ran
 
 
-def test_files_in_folders_the_engines_skip_by_default_are_reviewed(git_repo: GitRepo) -> None:
+def test_files_in_folders_the_engines_skip_by_default_are_reviewed(git_repo: GitRepo, tmp_path: Path) -> None:
     # bandit drops any path containing ".git", ".tox" or "CVS"; semgrep skips tests/, vendor/ and
     # build/ when it walks a folder. Every changed file is reviewed all the same.
     code = (
@@ -341,12 +344,13 @@ def test_files_in_folders_the_engines_skip_by_default_are_reviewed(git_repo: Git
         "def archive(path):\n"
         "    subprocess.call('tar czf backup.tgz ' + path, shell=True)\n"
     )
-    paths = [".github/scripts/deploy.py", "tests/helpers/run.py", "vendor/CVS/tool.py", "build/.tox_env.py"]
+    paths = [".github/scripts/deploy.py", "tests/helpers/run.py", "vendor/CVS/tool.py", "build/.tox_env.py", ".semgrepignore/x.py"]
+    (tmp_path / "a,b").mkdir()  # a comma in TMPDIR must not become one of bandit's exclusions
     git_repo.write("README", "x\n")
     git_repo.commit("base")
     for path in paths:
         git_repo.write(path, code)
-    completed = review(git_repo, "diff", "--format", "json")
+    completed = review(git_repo, "diff", "--format", "json", env={"TMPDIR": str(tmp_path / "a,b")})
     flagged = {(f["path"], f["code"], f["start"]["line"]) for f in json.loads(completed.stdout)["findings"]}
     for path in paths:
         assert {(path, "SEC001", 6), (path, "B602", 9)} <= flagged, (path, flagged)

@@ -33,11 +33,14 @@ QUIET_ENV = {
 def semgrep_tool(catalog: Catalog, mirror: Path, timeout: float, timeout_per_file: float) -> BackgroundTool | EngineFailure:
     """semgrep over the whole mirror, which holds exactly the reviewed files: a command line that
     does not grow with the change. An empty `.semgrepignore` turns off semgrep's default ignores
-    (tests/, vendor/, build/...), which would otherwise skip reviewed files in a folder scan."""
+    (tests/, vendor/, build/...), which would otherwise skip reviewed files in a folder scan. A
+    reviewed folder of that name already does the same (semgrep then finds no patterns in it)."""
     executable = os.environ.get(SEMGREP_OVERRIDE) or find_executable("semgrep")
     if executable is None:
         return EngineFailure(ENGINE, "semgrep is not installed (pip install backend-reviewer installs it)")
-    (mirror / ".semgrepignore").write_bytes(b"")
+    ignore_file = mirror / ".semgrepignore"
+    if not ignore_file.exists():
+        ignore_file.write_bytes(b"")
     command = [
         executable, "scan", "--json", "--quiet", "--metrics=off", "--disable-version-check",
         "--no-git-ignore", f"--timeout={int(max(timeout_per_file, 1))}",
