@@ -29,7 +29,7 @@ def rule_page(meta: RuleMeta) -> str:
     if meta.fixable:
         facts.append("- Autofix: yes")
     if meta.options:
-        facts.append("- Options: " + ", ".join(f"`{name}` (default `{json.dumps(value)}`)" for name, value in meta.options.items()))
+        facts.append("- Options: " + ", ".join(f"`{name}` (default `{_yaml_text(value)}`)" for name, value in meta.options.items()))
     return f"# {meta.code} {meta.name}\n\n{meta.summary}.\n\n" + "\n".join(facts) + "\n\n" + rule_docs_markdown(meta)
 
 
@@ -46,6 +46,13 @@ def generated_pages(catalog: Catalog) -> dict[str, str]:
     pages = {f"{meta.code}.md": rule_page(meta) for meta in metas}
     pages["README.md"] = index_page(metas)
     return pages
+
+
+def _yaml_text(value: object) -> str:
+    """An option's default as a user writes it in .reviewer.yml: `false`, `[]`, `["a"]`."""
+    if isinstance(value, (set, frozenset, tuple)):
+        value = sorted(value, key=str)
+    return json.dumps(value, default=str)
 
 
 def main() -> int:

@@ -490,6 +490,9 @@ def test_empty_downgrade_is_a_note_when_the_upgrade_only_changes_data(upgrade_bo
         ("create index on only events(kind); CREATE INDEX e_at ON events (at DESC)", [("events", "kind"), ("events", "at")]),
         ("CREATE TABLE audit (id int, server_id int REFERENCES server (id))", []),
         ("DROP INDEX ix_s_user", []),
+        ('CREATE INDEX IX_AUDIT ON Audit (Server_Id); CREATE INDEX ix ON "Audit" ("Server_Id")',
+         [("audit", "server_id"), ("Audit", "Server_Id")]),
+        ("-- CREATE INDEX ix ON audit (server_id)\nSELECT 'CREATE INDEX ix ON audit (server_id)'", []),
     ],
 )
 def test_sql_index_leads_reads_the_table_and_first_column_of_create_index(sql: str, leads: list) -> None:

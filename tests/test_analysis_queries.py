@@ -613,7 +613,9 @@ def test_sql002_per_item_writes_point_at_the_batch_call_of_their_driver() -> Non
 
         def mark(conn: sqlite3.Connection, rows):
             for row in rows:
-                conn.execute("-- forget what was seen\\nDELETE FROM seen WHERE id = ?", (row.id,))
+                conn.execute("-- replace what was seen\\nDELETE FROM seen WHERE id = ?", (row.id,))
+            for row in rows:
+                conn.execute("ALTER ROLE app SET search_path = ?", (row.schema,))
         """
     )
     assert [f.start.line for f in findings] == [6]

@@ -38,6 +38,7 @@ from reviewer.analysis.calls import (
 )
 from reviewer.analysis.dialect import project_database
 from reviewer.analysis.imports import TopLevelImports
+from reviewer.analysis.sqltext import mask_comments_and_literals
 from reviewer.cst_rule import CstRule
 
 DJANGO_MIGRATION_BASES = {"django.db.migrations.Migration", "django.db.migrations.migration.Migration"}
@@ -567,13 +568,17 @@ _SQL_INDEX = re.compile(
 
 
 def sql_index_leads(sql: str) -> list[tuple[str, str]]:
-    """(table, first column) of each `CREATE INDEX ... ON table (column, ...)` in raw SQL, names
-    unquoted and without their schema: `ON public."order" ("user_id")` gives ("order", "user_id")."""
-    leads = []
-    for match in _SQL_INDEX.finditer(sql):
-        table = match["table"].rsplit(".", 1)[-1].strip('"')
-        leads.append((table, match["column"].strip('"')))
-    return leads
+    """(table, first column) of each `CREATE INDEX ... ON table (column, ...)` in raw SQL, outside
+    comments and string literals, without the schema, as the database stores the names: quoted
+    ones as written, others lowercased (`ON public."Order" (User_Id)` gives ("Order", "user_id"))."""
+    return [
+        (_identifier(match["table"].rsplit(".", 1)[-1]), _identifier(match["column"]))
+        for match in _SQL_INDEX.finditer(mask_comments_and_literals(sql))
+    ]
+
+
+def _identifier(name: str) -> str:
+    return name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name.lower()
 
 
 def column_spec(node: cst.BaseExpression | None, get_metadata: GetMetadata) -> ColumnSpec | None:

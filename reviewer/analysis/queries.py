@@ -49,7 +49,7 @@ from reviewer.analysis.bindings import BindingKind, bindings_of, reaching_bindin
 from reviewer.analysis.calls import positional_args
 from reviewer.analysis.facts import ModuleFacts
 from reviewer.analysis.sql import FUNCTION_SINKS, query_sink, receiver_origins
-from reviewer.analysis.sqltext import MARKER, looks_like_sql
+from reviewer.analysis.sqltext import MARKER, looks_like_sql, mask_comments_and_literals
 from reviewer.analysis.strings import StringEvaluator, StringValue
 
 MAX_DEPTH = 24
@@ -842,7 +842,6 @@ def describe(node: cst.CSTNode) -> str:
 
 # --- reading the outer statement of SQL text ------------------------------------------------------
 
-_IGNORED_TEXT = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 _NAME = rf'[\w"`\[\]{MARKER}]+'
 _CTE = re.compile(rf"\s*({_NAME})\s*(?:\(\s*\)\s*)?as\s+(?:not\s+)?(?:materialized\s+)?\((\s*)\)\s*(,)?", re.IGNORECASE)
 _WITH = re.compile(r"\s*with\s+(?:recursive\s+)?", re.IGNORECASE)
@@ -915,7 +914,7 @@ class _Sql:
 
 
 def _read_sql(text: str) -> _Sql:
-    masked = _IGNORED_TEXT.sub(_blank, text)
+    masked = mask_comments_and_literals(text)
     top = _outside_parentheses(masked)
     ctes: dict[str, str] = {}
     start = _WITH.match(top)
@@ -931,11 +930,6 @@ def _read_sql(text: str) -> _Sql:
                 break
         masked, top = masked[position:], top[position:]
     return _Sql(masked, top, ctes)
-
-
-def _blank(match: re.Match[str]) -> str:
-    found = match.group()
-    return f"'{' ' * (len(found) - 2)}'" if found.startswith("'") else " " * len(found)
 
 
 def _outside_parentheses(text: str) -> str:
@@ -954,10 +948,16 @@ def _outside_parentheses(text: str) -> str:
     return "".join(out)
 
 
+def sql_keyword(text: str) -> str:
+    """The outer statement's first keyword, lowercased, after comments and any WITH clause:
+    "update" for `-- note\nWITH t AS (...) UPDATE ...`; "" when there is none."""
+    word = _FIRST_WORD.match(_read_sql(text).top)
+    return word.group(1).lower() if word else ""
+
+
 def sql_operation(text: str) -> Operation:
     """Whether the outer statement reads or writes (a data-modifying CTE's statement writes)."""
-    word = _FIRST_WORD.match(_read_sql(text).top)
-    keyword = word.group(1).lower() if word else ""
+    keyword = sql_keyword(text)
     if keyword in _READ_WORDS:
         return Operation.READ
     if keyword in _WRITE_WORDS:

@@ -87,6 +87,20 @@ _NOT_FUNCTIONS = frozenset(
 )
 
 
+_COMMENTS_AND_LITERALS = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
+
+
+def mask_comments_and_literals(text: str) -> str:
+    """The SQL with comments blanked and string literals emptied (`'…'` keeps its quotes), same
+    length, so what is left is only what the statement itself says."""
+    return _COMMENTS_AND_LITERALS.sub(_blank, text)
+
+
+def _blank(match: re.Match[str]) -> str:
+    found = match.group()
+    return f"'{' ' * (len(found) - 2)}'" if found.startswith("'") else " " * len(found)
+
+
 def looks_like_statement(text: str) -> bool:
     """Text that starts like an SQL statement: `SELECT … FROM`, `INSERT INTO`, `UPDATE … SET` …"""
     body = text[_COMMENTS.match(text).end() :]

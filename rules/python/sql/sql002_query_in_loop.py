@@ -49,6 +49,7 @@ from reviewer.analysis.queries import (
     QueryReader,
     describe,
     might_query,
+    sql_keyword,
 )
 from reviewer.analysis.sql import query_sink
 from reviewer.analysis.sqltext import MARKER, takes_a_value
@@ -66,7 +67,8 @@ _BATCH_SLOT = re.compile(
 _BATCH_CALLS = frozenset({"in_", "not_in", "notin_", "any_", "all_", "in_bulk"})
 _EXITS = (cst.Return, cst.Raise)
 _TRANSACTION_ENDS = frozenset({"commit", "rollback"})
-_WRITE_VERB = re.compile(r"\b(?:insert|update|delete|merge|replace|upsert)\b", re.IGNORECASE)
+# Row writes one batched call can send for many items (not DDL such as ALTER or GRANT).
+_ROW_WRITES = frozenset({"insert", "update", "delete", "merge", "replace", "upsert"})
 _SENDS = frozenset({"execute", "exec_driver_sql"})
 
 
@@ -644,9 +646,8 @@ class QueryInLoop(CstRule):
         return False
 
     def _write_message(self, node: cst.Call, query: Query, loop: _Loop) -> str:
-        verb = _WRITE_VERB.search(query.sql.text) if query.sql is not None else None
-        operation = verb.group(0).upper() if verb else "write"
-        article = "an" if operation[0] in "AEIOUaeiou" else "a"
+        operation = sql_keyword(query.sql.text).upper() if query.sql is not None else "write"
+        article = "an" if operation[0] in "AEIOU" else "a"
         return (
             f"`{query.api}` sends {article} {operation} for every item of `{describe(loop.iterable)}` (loop on line "
             f"{self.facts.line(loop.line_node)}): one round trip per item; {_batch_advice(node, query, self.facts)}"
@@ -911,10 +912,10 @@ def _advice(query: Query, relation: str | None) -> str:
 
 
 def _fixed_sql(query: Query) -> bool:
-    """Known SQL text with no value spliced in: the same statement for every item."""
+    """Known row-writing SQL with no value spliced in: the same statement for every item."""
     if query.family not in ("dbapi", "asyncpg", "sqlalchemy") or query.sql is None or not query.sql.is_text:
         return False
-    return next(query.sql.holes_in_context(), None) is None
+    return next(query.sql.holes_in_context(), None) is None and sql_keyword(query.sql.text) in _ROW_WRITES
 
 
 def _batch_advice(node: cst.Call, query: Query, facts: ModuleFacts) -> str:

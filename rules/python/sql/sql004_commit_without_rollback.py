@@ -60,10 +60,16 @@ _TRIGGER = re.compile(
 _ANY_EXCEPTION = frozenset({"builtins.Exception", "builtins.BaseException"})
 FLASK_SQLALCHEMY_SESSION = "db.session"
 _FLASK_MODULES = frozenset({"flask", "flask_sqlalchemy"})
+# Calls that build an HTTP response (Flask's own, and the error helpers projects name after the status).
 _RESPONSE_MAKER = re.compile(
-    r"response|jsonify|render|redirect|error|bad_request|not_found|forbidden|unauthori[sz]ed|gone|precondition",
-    re.IGNORECASE,
+    r"^(?:make_(?:json_)?response|jsonify|render_template(?:_string)?|redirect|Response|"
+    r"internal_server_error|bad_request|not_found|gone|forbidden|unauthori[sz]ed|precondition_required|"
+    r"service_unavailable)$"
 )
+# Calls a handler may make without touching the session: text for the response, and logging.
+_HARMLESS_CALLS = frozenset({"str", "repr", "format", "gettext", "_", "ngettext", "lazy_gettext", "flash"})
+_LOGGING = re.compile(r"log", re.IGNORECASE)
+_CODE = cst.Module([])  # renders a node's source text
 # PEP 249's exception names, which drivers also expose on connections (`conn.IntegrityError`).
 DBAPI_ERRORS = frozenset(
     {
@@ -508,6 +514,43 @@ class CommitWithoutRollback(CstRule):
             """,
             line=12,
         ),
+        Invalid(
+            """
+            from flask import jsonify
+            from flask_sqlalchemy import SQLAlchemy
+            from sqlalchemy.exc import IntegrityError
+            from myapp.models import User
+
+            db = SQLAlchemy()
+
+            def register(email):
+                try:
+                    db.session.add(User(email=email))
+                    db.session.commit()
+                except IntegrityError:
+                    existing = User.query.filter_by(email=email).first()
+                    return jsonify(id=existing.id), 0x199
+                return jsonify(ok=True)
+            """,
+            line=13,
+        ),
+        Invalid(
+            """
+            from flask_sqlalchemy import SQLAlchemy
+            from myapp.results import Result
+
+            db = SQLAlchemy()
+
+            def rename_account(account, name):
+                try:
+                    account.name = name
+                    db.session.commit()
+                except Exception as error:
+                    return Result.error(str(error))
+                return Result.ok()
+            """,
+            line=11,
+        ),
     ]
 
     @classmethod
@@ -619,10 +662,13 @@ class CommitWithoutRollback(CstRule):
     def _request_ends(self, handler: cst.ExceptHandler, key: str, work: _FunctionWork) -> bool:
         """Flask-SQLAlchemy's `db.session` lives as long as the request: when the app context
         ends, the session is removed and what failed is rolled back. A handler that ends by
-        returning an HTTP response, without touching the session, from a function nothing in
+        returning an HTTP response, doing nothing else than logging (no query, no other call that
+        could use the session), from a function nothing in
         this file calls (a view, not a helper or hook whose caller carries on with the session)
         leaves nothing behind."""
-        if key != FLASK_SQLALCHEMY_SESSION or not _returns_a_response(handler.body) or _mentions(handler.body, key):
+        if key != FLASK_SQLALCHEMY_SESSION or not _returns_a_response(handler.body):
+            return False
+        if not _only_logs_and_responds(handler.body):
             return False
         if not any(name.split(".")[0] in _FLASK_MODULES for name in self.facts.visible_imports(handler)):
             return False
@@ -820,15 +866,35 @@ def _returns_a_response(body: cst.BaseSuite) -> bool:
     value = last.value
     if isinstance(value, cst.Tuple) and len(value.elements) >= 2:
         status = value.elements[1].value
-        return isinstance(status, cst.Integer) and 100 <= int(status.value) <= 599
+        return isinstance(status, cst.Integer) and 100 <= status.evaluated_value <= 599
     name = last_identifier(value.func) if isinstance(value, cst.Call) else None
     return name is not None and _RESPONSE_MAKER.search(name) is not None
 
 
-def _mentions(body: cst.CSTNode, key: str) -> bool:
-    finder = _NamedCalls(lambda _name, call: connection_key(call.func.value) == key)
+def _only_logs_and_responds(body: cst.BaseSuite) -> bool:
+    """Every call in the handler builds the response, its text, or a log line; no `X.query`."""
+    finder = _OtherWork()
     body.visit(finder)
-    return finder.found
+    return not finder.found
+
+
+class _OtherWork(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "query":  # Flask-SQLAlchemy's `Model.query` runs through the session
+            self.found = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = last_identifier(node.func) or ""
+        if name in _HARMLESS_CALLS or _RESPONSE_MAKER.match(name):
+            return
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if _LOGGING.search(name) or (receiver is not None and _LOGGING.search(_CODE.code_for_node(receiver))):
+            return
+        self.found = True
 
 
 class _ModuleCalls(cst.CSTVisitor):
