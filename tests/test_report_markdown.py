@@ -108,7 +108,7 @@ def test_hostile_message_and_path_render_as_literal_text() -> None:
     item = re.search(r"<li>(.*)</li>", html).group(1)
     assert item == (
         "<code>app/we`ird &lt;b&gt;.py:3</code> <strong>SQL001</strong> "
-        "x | y &lt;img src=x onerror=alert(1)&gt; <code>code</code> [link](http://evil) *bold* @\u200boctocat"
+        "x | y &lt;img src=x onerror=alert(1)&gt; <code>code</code> [link](http:\u200b//evil) *bold* @\u200boctocat"
     )
 
 
@@ -190,3 +190,10 @@ def test_rule_docs_fence_outgrows_backticks_in_the_example() -> None:
     )
 
     assert '## Example\n\n````python\n"""\n```\nx\n```\n"""\n````' in rule_docs_markdown(meta)
+
+
+def test_bare_addresses_outside_code_are_broken_so_github_does_not_autolink_them() -> None:
+    text = message_markdown("calls `requests.get('https://in.code')` with https://evil.example or www.evil.example")
+    assert text == (
+        "calls `requests.get('https://in.code')` with https:\u200b//evil.example or www\u200b.evil.example"
+    )

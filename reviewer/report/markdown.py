@@ -28,6 +28,7 @@ _INLINE_MARKUP = re.compile(r"([\\`*_\[\]|~])")
 # Markup that only works at the start of a line: headings, lists, setext underlines.
 _LINE_START_MARKER = re.compile(r"^([#+=-]|\d+(?=[.)]))")
 _MENTION = re.compile(r"@(?=\w)")
+_AUTOLINK = re.compile(r":/(?=/)|\bwww\.", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
@@ -106,7 +107,9 @@ def _escape_inline(text: str, *, at_line_start: bool) -> str:
     if at_line_start:
         text = _LINE_START_MARKER.sub(_escape_line_start, text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # A zero-width space after `@` keeps GitHub from turning `@name` into a notification.
+    # A zero-width space after `@` keeps GitHub from turning `@name` into a notification, and
+    # inside `://` and `www.` from turning a bare address into a link.
+    text = _AUTOLINK.sub(lambda match: match.group()[:-1] + "\u200b" + match.group()[-1], text)
     return _MENTION.sub("@\u200b", text)
 
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import replace
+from pathlib import PurePosixPath
 
 import libcst as cst
 
@@ -67,6 +68,7 @@ from reviewer.analysis.bindings import BindingKind, CalledFunction, bindings_of,
 from reviewer.analysis.calls import literal_string
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.parameterize import parameterize_f_string, parameterize_percent
+from reviewer.analysis.imports import TopLevelImports
 from reviewer.analysis.paths import is_migration_path, is_test_path
 from reviewer.analysis.sql import METHOD_SINKS, QuerySink, SqlShape, query_sink
 from reviewer.analysis.sqltext import is_function_argument, looks_like_sql, looks_like_sql_fragment, takes_a_value
@@ -110,9 +112,9 @@ class StringBuiltSql(CstRule):
         parameters, the finding is placed on the call that passes it an unvetted value. A value
         where SQL takes a value is an error; names (`FROM {table}`, `ORDER BY {column}`) and SQL
         function arguments are warnings, since only their origin decides, and in migrations
-        they are not reported. Test code (under `tests/`, `test_*.py`, `conftest.py`) is left
-        alone — its SQL carries fixtures, not requests — unless the `check-tests` option is
-        true. For `%s` drivers (psycopg2, psycopg, PyMySQL, MySQLdb, Django),
+        they are not reported. Test code (under `tests/`, `conftest.py`, or a `test_*.py` that
+        imports a test framework) is left alone — its SQL carries fixtures, not requests —
+        unless the `check-tests` option is true. For `%s` drivers (psycopg2, psycopg, PyMySQL, MySQLdb, Django),
         `"... WHERE id = %s" % user_id` — the parameters argument forgotten — is fixed by
         passing the values: `"... WHERE id = %s", (user_id,)`.
     """
@@ -474,6 +476,17 @@ class StringBuiltSql(CstRule):
             """,
             path="app/roles/tests/utils.py",
         ),
+        Valid(
+            """
+            import sqlite3
+            import pytest
+
+            @pytest.fixture
+            def seeded(conn: sqlite3.Connection, name="ada"):
+                conn.execute("INSERT INTO users (name) VALUES ('%s')" % name)
+            """,
+            path="app/test_users.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -828,6 +841,16 @@ class StringBuiltSql(CstRule):
             path="app/roles/tests/utils.py",
             options={"check-tests": True},
         ),
+        Invalid(
+            """
+            import sqlite3
+
+            def runs_named(conn: sqlite3.Connection, name):
+                return conn.execute("SELECT id FROM test_runs WHERE name = '%s'" % name).fetchall()
+            """,
+            line=5,
+            path="app/services/test_runs.py",
+        ),
     ]
 
     @classmethod
@@ -837,12 +860,14 @@ class StringBuiltSql(CstRule):
     def visit_Module(self, node: cst.Module) -> None:
         sanitizers = self.option("sanitizers")
         if not isinstance(sanitizers, list) or not all(isinstance(name, str) for name in sanitizers):
-            raise ConfigError(f"rules.{self.code}.sanitizers must be a list of qualified function names, got {sanitizers!r}")
+            raise ConfigError(
+                f"rules.{self.code}.sanitizers must be a list of qualified function names, got {sanitizers!r}"
+            )
         self.facts = ModuleFacts(self, module_names_for_path(self.context.path))
         self.strings = StringEvaluator(self.facts, sanitizers, follow_calls=True)
         self.reported: set[int] = set()
         self.in_migration = is_migration_path(self.context.path)
-        self.skip_file = is_test_path(self.context.path) and not self.option("check-tests")
+        self.skip_file = not self.option("check-tests") and _is_test_code(self.context.path, node)
         # Functions whose query text may come from their parameters, and calls that may run them.
         self.wrapped_sinks: dict[cst.FunctionDef, list[tuple[QuerySink, cst.BaseExpression]]] = {}
         self.calls_by_name: dict[str, list[cst.Call]] = {}
@@ -997,6 +1022,26 @@ def _fix_description(fix: list[Replace] | None) -> str:
     return "Pass the interpolated values as query parameters"
 
 
+_TEST_FRAMEWORKS = frozenset(
+    {"pytest", "unittest", "nose", "nose2", "hypothesis", "django.test", "rest_framework.test"}
+)
+
+
+def _is_test_code(path: str, module: cst.Module) -> bool:
+    """Test code by where it lives (`tests/`, `test/`, `conftest.py`, `tests.py`) — or, for a name
+    that only looks like a test (`test_*.py`, `*_test.py`, `testing/`), when it also imports a
+    test framework: a product may have a `services/test_runs.py` that serves requests."""
+    if not is_test_path(path):
+        return False
+    posix = PurePosixPath(path)
+    if {"tests", "test"} & set(posix.parts[:-1]) or posix.name in ("conftest.py", "tests.py"):
+        return True
+    imported = TopLevelImports(module).names.values()
+    return any(
+        name == framework or name.startswith(f"{framework}.") for name in imported for framework in _TEST_FRAMEWORKS
+    )
+
+
 def _callee_name(call: cst.Call) -> str | None:
     """`helper` for `helper(x)`, `method` for `self.method(x)`: names a local call may have."""
     func = call.func
@@ -1049,7 +1094,6 @@ def _values_advice(sink: QuerySink) -> str:
     if sink.library is not None and sink.library.paramstyle is not None:
         return f"pass the values as parameters (`{sink.library.paramstyle.placeholder(1)}` placeholders)"
     return "pass the values as parameters"
-
 
 
 def _own_setting_as_name(part: cst.BaseExpression, value: StringValue) -> bool:

@@ -12,7 +12,8 @@ How it decides (what a query is lives in reviewer.analysis.queries):
   use — one `executemany()` does the same work. One finding per loop for such writes. Left alone:
   ORM writes (`.save()`, `.create()`: signals and per-object logic), writes the loop treats as a
   unit of work per item (inside a `try` or `with` in the loop, a commit or rollback in the loop,
-  the cursor read after it: `rowcount`, `fetchone()`, `RETURNING`), SQL text built per item,
+  the cursor read after it: `rowcount`, `fetchone()`, `RETURNING`; other awaited work in the
+  loop), SQL text built per item,
   and statements of unknown text.
 - A Django related manager on the item (`order.items.all()`) counts only when the loop
   iterates a queryset this function builds without `prefetch_related()` (and not
@@ -98,8 +99,9 @@ class QueryInLoop(CstRule):
         through their imports and aliases. Left alone: loops over numbers, literals or chunks,
         batch lookups (`id__in=`, `.in_()`, `= ANY(%s)`), lookups memoized per key, row-lock
         probes, a count kept beside per-item writes, writes handled one item at a time (in a
-        `try` or `with` inside the loop, committed per item, or followed by a read of the
-        cursor such as `rowcount`), ORM saves, and code in tests and migrations.
+        `try` or `with` inside the loop, committed per item, followed by a read of the cursor
+        such as `rowcount`, or with other awaited work between them), ORM saves, and code in
+        tests and migrations.
     """
     why = """
         Each query is a round trip to the database: network latency, parsing, planning and
@@ -369,6 +371,17 @@ class QueryInLoop(CstRule):
                     row.save()
             """
         ),
+        Valid(
+            """
+            import asyncpg
+
+            async def run_jobs(conn: asyncpg.Connection, jobs, worker):
+                for job in jobs:
+                    await conn.execute("UPDATE jobs SET status = 'running' WHERE id = $1", job.id)
+                    await worker.run(job)
+                    await conn.execute("UPDATE jobs SET status = 'done' WHERE id = $1", job.id)
+            """
+        ),
     ]
 
     INVALID = [
@@ -623,8 +636,9 @@ class QueryInLoop(CstRule):
         return isinstance(parent, cst.Expr)
 
     def _unit_of_work_per_item(self, node: cst.CSTNode, loop: _Loop, receiver: cst.BaseExpression) -> bool:
-        """Per-item error handling or transactions, or per-item use of the cursor's result:
-        what a single batched call cannot do."""
+        """Per-item error handling or transactions, per-item use of the cursor's result, or other
+        awaited work between the writes (a job runner marking each job as it goes): what a
+        single batched call cannot do."""
         child, parent = node, self.facts.parent(node)
         while parent is not None and parent is not loop.node:
             if isinstance(parent, (cst.Try, cst.TryStar, cst.With)) and child is parent.body:
@@ -642,8 +656,18 @@ class QueryInLoop(CstRule):
                     continue
             if isinstance(current, (cst.Name, cst.Attribute)) and self.module.code_for_node(current) == sender:
                 return True  # `cur.rowcount`, `cur.fetchone()`, `conn.transaction()`: the item needs its own result
+            if isinstance(current, cst.Await) and not self._sends_through(current.expression, sender):
+                return True
             pending.extend(current.children)
         return False
+
+    def _sends_through(self, expression: cst.BaseExpression, sender: str) -> bool:
+        return (
+            isinstance(expression, cst.Call)
+            and isinstance(expression.func, cst.Attribute)
+            and expression.func.attr.value in _SENDS
+            and self.module.code_for_node(expression.func.value) == sender
+        )
 
     def _write_message(self, node: cst.Call, query: Query, loop: _Loop) -> str:
         operation = sql_keyword(query.sql.text).upper() if query.sql is not None else "write"
