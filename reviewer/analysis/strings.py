@@ -51,8 +51,13 @@ from reviewer.analysis.guards import is_allow_listed
 from reviewer.analysis.sqltext import MARKER
 
 SAFE_CALLS = frozenset(
-    {"builtins.int", "builtins.float", "builtins.bool", "builtins.len", "builtins.abs", "builtins.round", "decimal.Decimal", "uuid.UUID"}
+    {
+        "builtins.int", "builtins.float", "builtins.bool", "builtins.len", "builtins.abs", "builtins.round",
+        "math.ceil", "math.floor", "math.trunc", "decimal.Decimal", "uuid.UUID",
+    }
 )
+# The larger or smaller of their arguments: safe when every argument is (`max(1, ceil(seconds))`).
+PICKING_CALLS = frozenset({"builtins.max", "builtins.min"})
 # Parameters annotated with these hold values whose text cannot carry SQL.
 SAFE_TYPES = frozenset(
     {"builtins.int", "builtins.float", "builtins.bool", "decimal.Decimal", "uuid.UUID", "datetime.date", "datetime.datetime"}
@@ -337,6 +342,9 @@ class StringEvaluator:
         positional = positional_args(node)
         if "builtins.str" in names and len(node.args) == 1 and positional:
             return self._evaluate(positional[0], depth)
+        if names & PICKING_CALLS and len(positional) == len(node.args) > 1:
+            if all(self._evaluate(argument, depth + 1).kind is Kind.SAFE for argument in positional):
+                return SAFE
         called = called_function(node, self.facts) if self.follow_calls else None
         if called is not None:
             return self._follow(node, called, depth)

@@ -101,7 +101,8 @@ class StringBuiltSql(CstRule):
         deep), and a function that runs its parameter (`def run(sql): cur.execute(sql)` makes
         `run(f"... {x}")` a query call). `.format(**locals())`, `.format(**kwargs)` and
         `.format_map(...)` paste in every field they name. Values that cannot carry SQL are
-        accepted: numbers and `int()`/`float()` casts, picks from a literal allow-list (`if col
+        accepted: numbers, `int()`/`float()` casts, `math.ceil()` and the like (and `max()`/`min()`
+        of such values), picks from a literal allow-list (`if col
         not in ALLOWED: raise`, `{"new": "created_at"}[key]`, a ternary between literals, keys
         of a literal dict), names quoted by an identifier-quoting helper (`quote_ident`,
         `connection.ops.quote_name`, SQLAlchemy's `identifier_preparer.quote()`, a method named
@@ -487,6 +488,17 @@ class StringBuiltSql(CstRule):
             """,
             path="app/test_users.py",
         ),
+        Valid(
+            """
+            from math import ceil
+            import sqlalchemy as sa
+
+            def lock_timeout(connection: sa.Connection, seconds: float):
+                timeout_ms = max(1, ceil(seconds * 1000))
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{timeout_ms}ms'")
+                connection.exec_driver_sql(f"SET SESSION lock_wait_timeout = {min(600, round(seconds))}")
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -850,6 +862,15 @@ class StringBuiltSql(CstRule):
             """,
             line=5,
             path="app/services/test_runs.py",
+        ),
+        Invalid(
+            """
+            import sqlite3
+
+            def page(conn: sqlite3.Connection, size):
+                return conn.execute(f"SELECT id FROM events LIMIT {max(10, size)}").fetchall()
+            """,
+            line=5,
         ),
     ]
 
