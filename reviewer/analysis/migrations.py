@@ -37,7 +37,7 @@ from reviewer.analysis.calls import (
     qualified_names,
 )
 from reviewer.analysis.dialect import project_database
-from reviewer.analysis.imports import TopLevelImports
+from reviewer.analysis.imports import TopLevelImports, dotted_name
 from reviewer.analysis.sqltext import mask_comments_and_literals
 from reviewer.cst_rule import CstRule
 
@@ -90,7 +90,8 @@ ALEMBIC_TABLE_PARAMS = ("table_name", "source_table", "old_table_name")
 class Operation:
     """One schema operation: `args` are bound to the operation's parameter names.
 
-    `table` is the table (Alembic) or lower-cased model name (Django) it works on, if literal.
+    `table` is the table (Alembic) or lower-cased model name (Django) it works on, if literal
+    (or, in Alembic, the text of a dotted name such as `Model.__tablename__`).
     `autocommit` is true for an Alembic call inside `with op.get_context().autocommit_block():`.
     `via_helper` marks a `create_table` made through a project's own helper: the table is new,
     but the helper's other arguments are not read as op.create_table's would be.
@@ -508,9 +509,13 @@ class _AlembicOperationCollector(cst.CSTVisitor):
         return any(name.endswith(".create_table") and not name.startswith("sqlalchemy.") for name in names)
 
     def _string(self, node: cst.BaseExpression | None) -> str | None:
-        """A string literal, or a module-level string constant's value."""
+        """A string literal, or a module-level string constant's value. A dotted name stands for
+        itself (`SqlWebhook.__tablename__`): its value is unknown, but the same text names the
+        same table throughout one migration."""
         if isinstance(node, cst.Name):
             return self.constants.get(node.value)
+        if isinstance(node, cst.Attribute):
+            return dotted_name(node)
         return literal_string(node)
 
 

@@ -206,6 +206,18 @@ class IndexCreatedWithoutConcurrently(MigrationRule):
             path="shop/migrations/0007_order_total_idx.py",
             files=_POSTGRES_SETTINGS,
         ),
+        Valid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+            from myapp.models import SqlWebhook
+
+            def upgrade():
+                op.create_table(SqlWebhook.__tablename__, sa.Column("id", sa.Integer(), primary_key=True))
+                op.create_index("idx_webhooks_status", SqlWebhook.__tablename__, ["status"])
+            """,
+            path="alembic/versions/e5_webhooks.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -304,6 +316,17 @@ class IndexCreatedWithoutConcurrently(MigrationRule):
             line=6,
             path="alembic/versions/e5_user_name.py",
             files={"alembic.ini": "[alembic]\nsqlalchemy.url = postgresql+psycopg://app@db/app\n"},
+        ),
+        Invalid(
+            """
+            from alembic import op
+            from myapp.models import SqlWebhook
+
+            def upgrade():
+                op.create_index("idx_webhooks_url", SqlWebhook.__tablename__, ["url"])
+            """,
+            line=6,
+            path="alembic/versions/f6_webhook_url.py",
         ),
     ]
 
