@@ -32,6 +32,7 @@ from reviewer.analysis.calls import (
     bind_arguments,
     keyword_arg,
     literal_bool,
+    literal_int,
     literal_string,
     positional_args,
     qualified_names,
@@ -584,6 +585,52 @@ def sql_index_leads(sql: str) -> list[tuple[str, str]]:
 
 def _identifier(name: str) -> str:
     return name[1:-1] if len(name) > 1 and name[0] == name[-1] == '"' else name.lower()
+
+
+SQLALCHEMY_STRINGS = frozenset({"String", "VARCHAR", "Unicode", "NVARCHAR"})
+SQLALCHEMY_TEXTS = frozenset({"Text", "TEXT", "UnicodeText"})
+_UNKNOWN_LENGTH = -1
+_SOURCE = cst.Module([])  # renders a node's source text
+
+
+def keeps_storage(old: cst.BaseExpression | None, new: cst.BaseExpression, get_metadata: GetMetadata) -> bool:
+    """Whether `alter_column(existing_type=old, type_=new)` keeps the column's storage: the same
+    type again, or varchar(n) -> text / unbounded varchar / varchar(m >= n) — no rewrite, and
+    every value the previous release wrote still fits.
+
+    Also true when it cannot be told: a string whose old length is not a literal may be
+    widened or narrowed. An `existing_type` chosen by a condition keeps storage when every
+    branch does.
+    """
+    if isinstance(old, cst.IfExp):
+        return keeps_storage(old.body, new, get_metadata) and keeps_storage(old.orelse, new, get_metadata)
+    if old is not None and _SOURCE.code_for_node(old) == _SOURCE.code_for_node(new):
+        return True
+    old_name = sqlalchemy_name(old, get_metadata) if old is not None else None
+    new_name = sqlalchemy_name(new, get_metadata)
+    if old_name not in SQLALCHEMY_STRINGS:
+        return False
+    if new_name in SQLALCHEMY_TEXTS:
+        return True
+    if new_name not in SQLALCHEMY_STRINGS:
+        return False
+    old_length, new_length = _string_length(old), _string_length(new)
+    if _UNKNOWN_LENGTH in (old_length, new_length):
+        return True
+    return new_length is None or (old_length is not None and new_length >= old_length)
+
+
+def _string_length(node: cst.BaseExpression) -> int | None:
+    """The length of `sa.String(50)` / `sa.String(length=50)`: None for no length (or no call),
+    _UNKNOWN_LENGTH when it is given but not a literal."""
+    if not isinstance(node, cst.Call):
+        return None
+    arguments = positional_args(node)
+    given = arguments[0] if arguments else keyword_arg(node, "length")
+    if given is None:
+        return None
+    length = literal_int(given)
+    return _UNKNOWN_LENGTH if length is None else length
 
 
 def column_spec(node: cst.BaseExpression | None, get_metadata: GetMetadata) -> ColumnSpec | None:

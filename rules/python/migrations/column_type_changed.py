@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import libcst as cst
 from libcst.metadata import PositionProvider
 
-from reviewer.analysis.calls import is_none, keyword_arg, literal_int, positional_args
+from reviewer.analysis.calls import is_none, keyword_arg
 from reviewer.analysis.migration_history import previous_field
 from reviewer.analysis.migrations import (
     AlembicMigration,
@@ -13,7 +12,7 @@ from reviewer.analysis.migrations import (
     MigrationRule,
     Operation,
     django_field,
-    sqlalchemy_name,
+    keeps_storage,
 )
 from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
@@ -41,8 +40,6 @@ DJANGO_COLUMN_TYPES = {
 }
 # Changes PostgreSQL makes without rewriting or re-checking the table (binary-coercible).
 SAFE_CHANGES = {("varchar", "text")}
-SQLALCHEMY_STRINGS = {"String", "VARCHAR", "Unicode", "NVARCHAR"}
-SQLALCHEMY_TEXTS = {"Text", "TEXT", "UnicodeText"}
 
 
 class ColumnTypeChanged(MigrationRule):
@@ -299,7 +296,7 @@ class ColumnTypeChanged(MigrationRule):
 
     def _check_alter_column(self, operation: Operation) -> None:
         new_type = keyword_arg(operation.call, "type_")
-        if new_type is None or is_none(new_type) or self._keeps_storage(keyword_arg(operation.call, "existing_type"), new_type):
+        if new_type is None or is_none(new_type) or keeps_storage(keyword_arg(operation.call, "existing_type"), new_type, self.get_metadata):
             return
         self.report(
             operation.call,
@@ -307,43 +304,3 @@ class ColumnTypeChanged(MigrationRule):
             f"{self.module.code_for_node(new_type)}, which locks the table and usually rewrites it while the running "
             "release still uses it; add a new column, backfill it, switch the code, then drop the old one",
         )
-
-    def _keeps_storage(self, old: cst.BaseExpression | None, new: cst.BaseExpression) -> bool:
-        """The same type again, or varchar(n) -> text / unbounded varchar / varchar(m >= n): no rewrite.
-
-        Also true when it cannot be told: a string whose old length is not a literal may be
-        widened or narrowed. An `existing_type` chosen by a condition keeps storage when every
-        branch does.
-        """
-        if isinstance(old, cst.IfExp):
-            return self._keeps_storage(old.body, new) and self._keeps_storage(old.orelse, new)
-        if old is not None and self.module.code_for_node(old) == self.module.code_for_node(new):
-            return True
-        old_name = sqlalchemy_name(old, self.get_metadata) if old is not None else None
-        new_name = sqlalchemy_name(new, self.get_metadata)
-        if old_name not in SQLALCHEMY_STRINGS:
-            return False
-        if new_name in SQLALCHEMY_TEXTS:
-            return True
-        if new_name not in SQLALCHEMY_STRINGS:
-            return False
-        old_length, new_length = _string_length(old), _string_length(new)
-        if UNKNOWN_LENGTH in (old_length, new_length):
-            return True
-        return new_length is None or (old_length is not None and new_length >= old_length)
-
-
-UNKNOWN_LENGTH = -1
-
-
-def _string_length(node: cst.BaseExpression) -> int | None:
-    """The length of `sa.String(50)` / `sa.String(length=50)`: None for no length (or no call),
-    UNKNOWN_LENGTH when it is given but not a literal."""
-    if not isinstance(node, cst.Call):
-        return None
-    arguments = positional_args(node)
-    given = arguments[0] if arguments else keyword_arg(node, "length")
-    if given is None:
-        return None
-    length = literal_int(given)
-    return UNKNOWN_LENGTH if length is None else length

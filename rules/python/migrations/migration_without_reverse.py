@@ -6,18 +6,25 @@ import re
 
 import libcst as cst
 
-from reviewer.analysis.calls import is_none
+from reviewer.analysis.calls import is_none, literal_bool, positional_args
 from reviewer.analysis.migrations import (
     AlembicMigration,
     DjangoMigration,
     MigrationRule,
     Operation,
     alembic_sql_text,
+    keeps_storage,
 )
 from reviewer.cst_rule import Invalid, Valid
 from reviewer.finding import Severity
 
 DDL = re.compile(r"^\s*(?:ALTER|CREATE|DROP|RENAME|TRUNCATE)\b", re.IGNORECASE)
+# alter_column arguments that describe the column or widen it; anything else (a rename, a new
+# default, NOT NULL) is a change the previous release may trip over.
+_WIDENING_KEYWORDS = frozenset(
+    {"type_", "nullable", "existing_type", "existing_nullable", "existing_server_default", "existing_comment",
+     "existing_autoincrement", "schema", "table_name", "column_name"}
+)
 
 # Django operation -> the argument that undoes it, and what to pass when there is nothing to undo.
 REVERSE_ARGUMENTS = {
@@ -36,7 +43,10 @@ class MigrationWithoutReverse(MigrationRule):
         with them set to None), and Alembic revisions whose `downgrade()` does nothing (`pass`
         or `...`) while `upgrade()` runs operations — a warning when the upgrade changes the
         schema, a note when it only changes data (`op.execute` of anything but literal DDL),
-        which the previous release can often read. A downgrade that raises on purpose or
+        which the previous release can often read. Not flagged either: an upgrade that only
+        widens columns or lets them be NULL (`alter_column(..., type_=sa.String(8000))` from
+        `String(500)`, `nullable=True`), which the previous release works with as it is and
+        which narrowing back could only lose data from. A downgrade that raises on purpose or
         explains in a docstring or comment why it does nothing, and Django's
         `RunPython.noop`/`RunSQL.noop` for steps with nothing to undo, say the choice out loud
         and are not flagged. Neither are arguments passed through `*args`/`**kwargs` (the
@@ -188,6 +198,20 @@ class MigrationWithoutReverse(MigrationRule):
             """,
             path="alembic/versions/t0_tier.py",
         ),
+        Valid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            def upgrade():
+                op.alter_column("params", "value", existing_type=sa.String(500), type_=sa.String(8000))
+                op.alter_column("tags", "value", existing_type=sa.String(250), type_=sa.Text(), nullable=True)
+
+            def downgrade():
+                pass
+            """,
+            path="alembic/versions/m1_widen_values.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -265,11 +289,28 @@ class MigrationWithoutReverse(MigrationRule):
             line=10,
             path="alembic/versions/t0_tier.py",
         ),
+        Invalid(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+
+            def upgrade():
+                op.alter_column("params", "value", existing_type=sa.String(500), type_=sa.String(8000))
+                op.alter_column("params", "key", existing_type=sa.String(250), type_=sa.String(100))
+
+            def downgrade():
+                pass
+            """,
+            line=9,
+            path="alembic/versions/m2_resize_params.py",
+        ),
     ]
 
     def check_alembic(self, migration: AlembicMigration) -> None:
         if migration.downgrade is None or not _does_nothing_unexplained(migration.downgrade):
             return
+        if migration.operations and all(self._previous_release_fits(op) for op in migration.operations):
+            return  # a wider or nullable column: the previous release works with it as it is
         if any(self._changes_schema(operation) for operation in migration.operations):
             self.report(
                 migration.downgrade.name,
@@ -283,6 +324,22 @@ class MigrationWithoutReverse(MigrationRule):
                 "the change if the previous release cannot read it, or say in a comment why it can",
                 severity=Severity.NOTE,
             )
+
+    def _previous_release_fits(self, operation: Operation) -> bool:
+        """An `alter_column` that only widens the column's type (varchar(n) -> varchar(m > n) or
+        text) or lets it be NULL: narrowing it back could only lose data, and the previous
+        release reads and writes the column as it is."""
+        if operation.name != "alter_column" or operation.has_splat:
+            return False
+        keywords = {arg.keyword.value: arg.value for arg in operation.call.args if arg.keyword is not None}
+        if set(keywords) - _WIDENING_KEYWORDS or len(positional_args(operation.call)) > 2:
+            return False
+        if "nullable" in keywords and literal_bool(keywords["nullable"]) is not True:
+            return False
+        new_type = keywords.get("type_")
+        if new_type is not None and not keeps_storage(keywords.get("existing_type"), new_type, self.get_metadata):
+            return False
+        return new_type is not None or "nullable" in keywords
 
     def _changes_schema(self, operation: Operation) -> bool:
         """Any Alembic operation but op.execute changes the schema; op.execute does when its literal SQL is DDL."""
