@@ -18,7 +18,8 @@ How it decides (what a query is lives in reviewer.analysis.queries):
 - A Django related manager on the item (`order.items.all()`) counts only when the loop
   iterates a queryset this function builds without `prefetch_related()` (and not
   `values()`/`values_list()`, whose items are not model instances).
-- Not flagged: loops over `range()`, over literal collections or constants holding them, and
+- Not flagged: loops over `range()`, over literal collections or constants holding them (or
+  any module-level UPPER_CASE constant: a set the code fixes, such as the tables to visit), and
   over chunks (`chunked(ids, 500)`), whose queries are retries, pages or batches; queries whose
   only use of the item is in a batch slot (`id__in=`, `.in_()`, SQL `IN (...)`/`ANY(...)`),
   `executemany()`; a query followed by an unconditional `break`/`return`/`raise` (it runs
@@ -39,6 +40,7 @@ import re
 from dataclasses import dataclass
 
 import libcst as cst
+from libcst.metadata import GlobalScope
 
 from reviewer.analysis.bindings import BindingKind, reaching_bindings
 from reviewer.analysis.facts import ModuleFacts, module_names_for_path
@@ -54,6 +56,7 @@ from reviewer.analysis.queries import (
 )
 from reviewer.analysis.sql import query_sink
 from reviewer.analysis.sqltext import MARKER, takes_a_value
+from reviewer.analysis.strings import CONSTANT_NAME
 from reviewer.cst_rule import CstRule, Invalid, Valid
 from reviewer.finding import Severity
 
@@ -96,7 +99,8 @@ class QueryInLoop(CstRule):
         once per item with the item's values (`for row in rows: cur.execute("UPDATE ... WHERE
         id = %s", (row.id,))`), which one `executemany()` call does at once. DB-API drivers,
         asyncpg, SQLAlchemy Core and ORM (1.4 and 2.0 styles) and the Django ORM are recognised
-        through their imports and aliases. Left alone: loops over numbers, literals or chunks,
+        through their imports and aliases. Left alone: loops over numbers, literals, chunks or
+        a module's UPPER_CASE constants (`for table in TABLES`),
         batch lookups (`id__in=`, `.in_()`, `= ANY(%s)`), lookups memoized per key, row-lock
         probes, a count kept beside per-item writes, writes handled one item at a time (in a
         `try` or `with` inside the loop, committed per item, followed by a read of the cursor
@@ -380,6 +384,22 @@ class QueryInLoop(CstRule):
                     await conn.execute("UPDATE jobs SET status = 'running' WHERE id = $1", job.id)
                     await worker.run(job)
                     await conn.execute("UPDATE jobs SET status = 'done' WHERE id = $1", job.id)
+            """
+        ),
+        Valid(
+            """
+            import sqlalchemy as sa
+            from myapp.tables import CHILD_TABLES, ROOT_MODELS
+
+            _WORKSPACE_TABLES = [model.__tablename__ for model in ROOT_MODELS] + CHILD_TABLES
+
+            def count_rows(conn, workspace):
+                counts = {}
+                for table_name in _WORKSPACE_TABLES:
+                    table = sa.table(table_name, sa.column("workspace"))
+                    statement = sa.select(sa.func.count()).select_from(table).where(table.c.workspace == workspace)
+                    counts[table_name] = conn.execute(statement).scalar_one()
+                return counts
             """
         ),
     ]
@@ -776,6 +796,8 @@ class QueryInLoop(CstRule):
             return True
         if isinstance(iterable, cst.Name):
             bindings = reaching_bindings(iterable, self.facts)
+            if bindings and CONSTANT_NAME.match(iterable.value) and all(_at_module_level(b) for b in bindings):
+                return False  # `for table in WORKSPACE_TABLES`: a set the code fixes, not rows
             literal = bindings and all(
                 binding.kind is BindingKind.VALUE
                 and binding.expression is not None
@@ -956,6 +978,10 @@ def _batch_advice(node: cst.Call, query: Query, facts: ModuleFacts) -> str:
             f"collect the parameter dicts and pass the list in one `{receiver}.execute(statement, [params, ...])` call"
         )
     return f"collect the parameters and send them in one `{receiver}.executemany(sql, [params, ...])` call"
+
+
+def _at_module_level(binding) -> bool:
+    return isinstance(getattr(binding.assignment, "scope", None), GlobalScope)
 
 
 def _clauses(first: cst.CompFor) -> list[cst.CompFor]:
