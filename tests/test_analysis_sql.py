@@ -11,10 +11,9 @@ import textwrap
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper
 
 from reviewer.analysis.bindings import BindingKind, bindings_of, called_function, returned_values
-from reviewer.analysis.facts import ModuleFacts, module_names_for_path
+from reviewer.analysis.facts import module_names_for_path
 from reviewer.analysis.parameterize import parameterize_f_string, parameterize_percent
 from reviewer.analysis.sql import ParameterPassing, Paramstyle, SqlShape, query_sink, receiver_origins
 from reviewer.analysis.sqltext import (
@@ -41,25 +40,14 @@ from reviewer.analysis.strings import (
 from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
 from reviewer.engines.cst_engine import analyze_source
 
+from parsed_module import ParsedModule
 
-class Parsed:
-    """A parsed module with its metadata, and ways to find nodes by their source text."""
+
+class Parsed(ParsedModule):
+    """A parsed module with ways to find calls and expressions by their source text."""
 
     def __init__(self, source: str, path: str = "app/queries.py") -> None:
-        self.wrapper = MetadataWrapper(cst.parse_module(textwrap.dedent(source)))
-        self.facts = ModuleFacts.from_wrapper(self.wrapper, module_names_for_path(path))
-        self.nodes: list[cst.CSTNode] = []
-        nodes = self.nodes
-
-        class Collect(cst.CSTVisitor):
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                nodes.append(node)
-                return True
-
-        self.wrapper.module.visit(Collect())
-
-    def code(self, node: cst.CSTNode) -> str:
-        return self.wrapper.module.code_for_node(node)
+        super().__init__(source, path)
 
     def call(self, callee: str, nth: int = 0) -> cst.Call:
         calls = [n for n in self.nodes if isinstance(n, cst.Call) and self.code(n.func) == callee]
@@ -74,9 +62,6 @@ class Parsed:
 
     def evaluate(self, callee: str, sanitizers: tuple[str, ...] = ()):
         return StringEvaluator(self.facts, sanitizers).evaluate(self.sink_argument(callee))
-
-    def line(self, node: cst.CSTNode) -> int:
-        return self.facts.line(node)
 
 
 # -- query sinks -------------------------------------------------------------------------------

@@ -10,10 +10,8 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper
 
 from reviewer.analysis.dialect import django_settings_texts
-from reviewer.analysis.facts import ModuleFacts, module_names_for_path
 from reviewer.analysis.routes import ROUTE_METADATA, RouteIndex
 from reviewer.analysis.strings import StringEvaluator
 from reviewer.analysis.writes import (
@@ -41,27 +39,15 @@ from reviewer.catalog import builtin_pack_dir, load_cst_rule_classes
 from reviewer.engines.cst_engine import analyze_source
 from reviewer.finding import Severity
 
+from parsed_module import ParsedModule
 
-class Parsed:
-    """A parsed module with its metadata, and ways to find nodes by their source text."""
+
+class Parsed(ParsedModule):
+    """A parsed module with its writes, and ways to find nodes by their source text."""
 
     def __init__(self, source: str, path: str = "app/services.py") -> None:
-        self.path = path
-        self.wrapper = MetadataWrapper(cst.parse_module(textwrap.dedent(source)))
-        self.facts = ModuleFacts.from_wrapper(self.wrapper, module_names_for_path(path))
+        super().__init__(source, path)
         self.finder = WriteFinder(self.facts)
-        self.nodes: list[cst.CSTNode] = []
-        nodes = self.nodes
-
-        class Collect(cst.CSTVisitor):
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                nodes.append(node)
-                return True
-
-        self.wrapper.module.visit(Collect())
-
-    def code(self, node: cst.CSTNode) -> str:
-        return self.wrapper.module.code_for_node(node)
 
     def call(self, text: str) -> cst.Call:
         """The call whose source starts with `text` (its callee and maybe its arguments)."""
@@ -75,9 +61,6 @@ class Parsed:
 
     def write(self, text: str):
         return self.finder.write(self.call(text))
-
-    def line(self, node: cst.CSTNode) -> int:
-        return self.facts.line(node)
 
 
 # -- SQL writes --------------------------------------------------------------------------------
